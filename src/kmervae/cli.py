@@ -1,0 +1,75 @@
+"""The ``kmervae`` command: one subcommand per workflow step.
+
+Each step lives in its own module, which provides ``add_arguments(parser)`` and
+``run(args) -> int``; this module only wires them together and turns the package's
+``KmervaeError`` into a clear message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from kmervae import __version__
+from kmervae.errors import KmervaeError
+
+#: subcommand -> (module, one-line help). Modules are imported lazily so that
+#: ``kmervae features`` does not pay for importing TensorFlow.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "features": ("kmervae.commands.features", "count k-mers of a FASTA into a feature matrix"),
+    "count": ("kmervae.commands.count", "count k-mers into per-group tables (workflow step)"),
+    "assemble": ("kmervae.commands.assemble", "join per-group tables into a feature matrix"),
+}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the module of the subcommand named in ``argv`` is imported."""
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if a in COMMANDS), None)
+    parser = argparse.ArgumentParser(
+        prog="kmervae",
+        description="Genome binning of metagenomic contigs by k-mer composition "
+        "with a three-branch variational autoencoder.",
+    )
+    parser.add_argument("--version", action="version", version=f"kmervae {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name != chosen:
+            sub.add_parser(name, help=help_text)
+            continue
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args._module.run(args) or 0)
+    except KmervaeError as err:
+        print(f"kmervae {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kmervae {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

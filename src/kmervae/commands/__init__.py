@@ -1,0 +1,1 @@
+"""Subcommands of the kmervae command line; one module each."""

@@ -1,0 +1,282 @@
+"""From a FASTA file to feature matrices, streaming, in the layout of :mod:`kmervae.layout`.
+
+Two ways out, same numbers:
+
+* :func:`featurize` writes the whole 8,362-column matrix in one pass (``kmervae features``);
+* :func:`count_tables` writes one table per group (7-mers, 4-mers, 3-mers, length+GC) and
+  :func:`assemble_tables` joins them column-wise (the workflow's ``count`` and ``assemble``
+  steps, so that groups can be inspected or replaced on their own).
+
+Both write a contig index TSV (``contig``, ``length``) whose rows match the matrix rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kmervae.errors import InputError
+from kmervae.fasta import FastaReader
+from kmervae.kmers import CountRows, KmerCounter
+from kmervae.layout import KMER_SIZES, LAYOUT, n_canonical
+from kmervae.npyio import NpyRowWriter, iter_row_batches, open_matrix, temporary_path
+from kmervae.progress import Progress
+
+log = logging.getLogger(__name__)
+
+#: Default minimum contig length in bp.
+DEFAULT_MIN_LENGTH = 1000
+
+#: Names of the per-group tables, in matrix order (length and GC travel together).
+GROUP_TABLES = ("length_gc", *(f"k{k}" for k in KMER_SIZES))
+_GROUP_WIDTH = {"length_gc": 2, **{f"k{k}": n_canonical(k) for k in KMER_SIZES}}
+
+INDEX_HEADER = "contig\tlength\n"
+
+
+@dataclass
+class CountSummary:
+    """What a counting run saw, logged and returned to the caller."""
+
+    records: int = 0
+    bases: int = 0
+    kept: int = 0
+    kept_bases: int = 0
+    short: int = 0
+    short_bases: int = 0
+    no_window: list[str] = field(default_factory=list)
+
+    def log(self, path, min_length: int) -> None:
+        log.info(
+            "%s: %d records, %d bp; kept %d contigs (%d bp); filtered %d contigs < %d bp (%d bp)",
+            path, self.records, self.bases, self.kept, self.kept_bases,
+            self.short, min_length, self.short_bases,
+        )  # fmt: skip
+        if self.no_window:
+            shown = ", ".join(self.no_window[:5])
+            more = f" and {len(self.no_window) - 5} more" if len(self.no_window) > 5 else ""
+            log.warning(
+                "%s: %d contigs have no countable window for some k (only ambiguous bases "
+                "there); their frequencies are zero: %s%s",
+                path, len(self.no_window), shown, more,
+            )  # fmt: skip
+
+
+def count_contigs(
+    fasta: str | os.PathLike,
+    min_length: int = DEFAULT_MIN_LENGTH,
+    summary: CountSummary | None = None,
+    progress: Progress | None = None,
+    **reader_options,
+) -> Iterator[CountRows]:
+    """Count every record of ``fasta``; yield batches of the contigs >= ``min_length`` bp.
+
+    ``reader_options`` go to :class:`FastaReader` (chunk sizes; tests use tiny ones).
+    """
+    summary = summary if summary is not None else CountSummary()
+    counter = KmerCounter()
+    for pieces in FastaReader(fasta, **reader_options):
+        rows = counter.count(pieces)
+        if not len(rows):
+            continue
+        summary.records += len(rows)
+        summary.bases += int(rows.lengths.sum())
+        keep = rows.lengths >= min_length
+        if not keep.all():
+            summary.short += int((~keep).sum())
+            summary.short_bases += int(rows.lengths[~keep].sum())
+            rows = rows.select(keep)
+        if progress is not None:
+            progress.update(len(rows), int(rows.lengths.sum()))
+        if not len(rows):
+            continue
+        summary.kept += len(rows)
+        summary.kept_bases += int(rows.lengths.sum())
+        empty = np.zeros(len(rows), dtype=bool)
+        for counts in rows.kmers.values():
+            empty |= counts.sum(axis=1) == 0
+        if empty.any():
+            summary.no_window.extend(n for n, e in zip(rows.names, empty, strict=True) if e)
+        yield rows
+    if summary.kept == 0:
+        raise InputError(
+            fasta,
+            f"no contig of at least {min_length} bp (min_contig_length) among "
+            f"{summary.records} records",
+        )
+
+
+def frequencies(counts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Counts divided by their row sums, as float32; a row of zeros stays zeros.
+
+    Converting to float32 first and scaling in place is several times faster than a mixed
+    int64/float64 division cast down, which matters at 8,192 columns per contig.
+    """
+    if out is None:
+        out = np.empty(counts.shape, dtype=np.float32)
+    totals = counts.sum(axis=1, keepdims=True)
+    out[...] = counts
+    out *= np.divide(1.0, totals, out=np.zeros(totals.shape), where=totals > 0).astype(np.float32)
+    return out
+
+
+def gc_fraction(bases: np.ndarray) -> np.ndarray:
+    """(G+C)/(A+C+G+T) per row of A, C, G, T counts; 0 where there is no unambiguous base."""
+    acgt = bases.sum(axis=1)
+    gc = bases[:, 1] + bases[:, 2]
+    return np.divide(gc, acgt, out=np.zeros(len(bases)), where=acgt > 0)
+
+
+def group_tables(rows: CountRows) -> dict[str, np.ndarray]:
+    """The per-group float32 tables of a batch of counted contigs."""
+    tables = {
+        "length_gc": np.column_stack([rows.lengths, gc_fraction(rows.bases)]).astype(np.float32)
+    }
+    for k in KMER_SIZES:
+        tables[f"k{k}"] = frequencies(rows.kmers[k])
+    return tables
+
+
+def feature_rows(tables: dict[str, np.ndarray]) -> np.ndarray:
+    """Join per-group tables into rows of the feature matrix, in :data:`LAYOUT` order."""
+    n = len(tables["length_gc"])
+    out = np.empty((n, LAYOUT.n_features), dtype=np.float32)
+    out[:, LAYOUT.length_column] = tables["length_gc"][:, 0]
+    for k in KMER_SIZES:
+        out[:, LAYOUT.kmer_slice(k)] = tables[f"k{k}"]
+    out[:, LAYOUT.gc_column] = tables["length_gc"][:, 1]
+    return out
+
+
+def count_feature_rows(rows: CountRows) -> np.ndarray:
+    """Rows of the feature matrix straight from counts (what :func:`feature_rows` of
+    :func:`group_tables` gives, without the intermediate tables)."""
+    out = np.empty((len(rows), LAYOUT.n_features), dtype=np.float32)
+    out[:, LAYOUT.length_column] = rows.lengths
+    for k in KMER_SIZES:
+        frequencies(rows.kmers[k], out=out[:, LAYOUT.kmer_slice(k)])
+    out[:, LAYOUT.gc_column] = gc_fraction(rows.bases)
+    return out
+
+
+class ContigIndexWriter:
+    """Write the contig index (``contig``, ``length``) beside a matrix, atomically."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._tmp = temporary_path(self.path)
+
+    def __enter__(self) -> ContigIndexWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(self._tmp, "w", encoding="utf-8", newline="\n")
+        self._handle.write(INDEX_HEADER)
+        return self
+
+    def write(self, names: list[str], lengths: np.ndarray) -> None:
+        self._handle.write(
+            "".join(f"{n}\t{int(length)}\n" for n, length in zip(names, lengths, strict=True))
+        )
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._handle.close()
+        if exc_type is not None:
+            self._tmp.unlink(missing_ok=True)
+        else:
+            os.replace(self._tmp, self.path)
+
+
+def read_contig_index(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    names, lengths = [], []
+    with open(path, encoding="utf-8") as handle:
+        if handle.readline() != INDEX_HEADER:
+            raise InputError(path, f"not a contig index: expected header {INDEX_HEADER!r}")
+        for line in handle:
+            name, length = line.rstrip("\n").split("\t")
+            names.append(name)
+            lengths.append(int(length))
+    return names, np.asarray(lengths, dtype=np.int64)
+
+
+def _run_counting(fasta, min_length: int, writers_for_rows) -> CountSummary:
+    summary = CountSummary()
+    progress = Progress(f"counting {Path(fasta).name}")
+    try:
+        for rows in count_contigs(fasta, min_length, summary, progress):
+            writers_for_rows(rows)
+    finally:
+        progress.close()
+    summary.log(fasta, min_length)
+    return summary
+
+
+def featurize(
+    fasta: str | os.PathLike,
+    matrix_path: str | os.PathLike,
+    index_path: str | os.PathLike,
+    min_length: int = DEFAULT_MIN_LENGTH,
+) -> CountSummary:
+    """Write the 8,362-column float32 feature matrix of ``fasta`` and its contig index."""
+    with contextlib.ExitStack() as stack:
+        matrix = stack.enter_context(NpyRowWriter(matrix_path, LAYOUT.n_features))
+        index = stack.enter_context(ContigIndexWriter(index_path))
+
+        def write(rows: CountRows) -> None:
+            matrix.write(count_feature_rows(rows))
+            index.write(rows.names, rows.lengths)
+
+        return _run_counting(fasta, min_length, write)
+
+
+def count_tables(
+    fasta: str | os.PathLike,
+    table_paths: dict[str, str | os.PathLike],
+    index_path: str | os.PathLike,
+    min_length: int = DEFAULT_MIN_LENGTH,
+) -> CountSummary:
+    """Write one float32 table per group (keys of :data:`GROUP_TABLES`) and the index."""
+    missing = set(GROUP_TABLES) - set(table_paths)
+    if missing:
+        raise ValueError(f"no output path for tables {sorted(missing)}")
+    with contextlib.ExitStack() as stack:
+        writers = {
+            name: stack.enter_context(NpyRowWriter(table_paths[name], _GROUP_WIDTH[name]))
+            for name in GROUP_TABLES
+        }
+        index = stack.enter_context(ContigIndexWriter(index_path))
+
+        def write(rows: CountRows) -> None:
+            for name, table in group_tables(rows).items():
+                writers[name].write(table)
+            index.write(rows.names, rows.lengths)
+
+        return _run_counting(fasta, min_length, write)
+
+
+def assemble_tables(
+    table_paths: dict[str, str | os.PathLike],
+    matrix_path: str | os.PathLike,
+    batch_rows: int = 2048,
+) -> int:
+    """Join per-group tables column-wise into the feature matrix, ``batch_rows`` at a time."""
+    tables = {name: open_matrix(table_paths[name]) for name in GROUP_TABLES}
+    n_rows = {name: t.shape[0] for name, t in tables.items()}
+    if len(set(n_rows.values())) != 1:
+        raise InputError(matrix_path, f"group tables disagree on the number of rows: {n_rows}")
+    for name, table in tables.items():
+        if table.shape[1] != _GROUP_WIDTH[name]:
+            raise InputError(
+                table_paths[name],
+                f"table {name} has {table.shape[1]} columns, expected {_GROUP_WIDTH[name]}",
+            )
+    with NpyRowWriter(matrix_path, LAYOUT.n_features) as writer:
+        for start, first in iter_row_batches(tables["length_gc"], batch_rows):
+            stop = start + len(first)
+            batch = {name: np.asarray(t[start:stop]) for name, t in tables.items()}
+            writer.write(feature_rows(batch))
+    return writer.n_rows

@@ -1,0 +1,244 @@
+"""Vectorised canonical k-mer counting with NumPy.
+
+How it is fast without compiled code:
+
+* Bases are codes 0..3 (A, C, G, T) and 4 (anything else, and the padding put after every
+  record). A window's *base-5 index* has a digit 4 exactly when the window must not be
+  counted, so validity needs no separate mask: windows are counted into 5**k bins and only
+  the all-valid bins are kept.
+* The 3-, 4- and 7-mer base-5 indices of every position come from a doubling scheme
+  (pairs, then 3/4-mers, then 7-mers): four multiply-adds over the whole batch.
+* Many short records are counted in one ``np.bincount`` by offsetting each record's bins;
+  7-mers go through a 5**7-entry lookup table to their canonical column first, so a record
+  costs 8,193 bins, not 78,125.
+* A record too long for one batch is streamed: its 7-mer windows are counted into 5**7 bins
+  and the 4-mers, 3-mers and bases are read off those bins as marginals (a 4-mer starting at
+  position i is the first four letters of the 7-mer window starting at i), because six
+  padding codes after every record give every position its own 7-mer window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from kmervae.fasta import AMBIGUOUS, SequencePiece
+from kmervae.layout import BASES, KMER_SIZES, canonical_kmers, reverse_complement
+
+K_MAX = max(KMER_SIZES)
+#: Codes after each record so that windows never cross records and every position starts
+#: a full K_MAX window.
+PAD = bytes([AMBIGUOUS]) * (K_MAX - 1)
+
+
+@cache
+def base5_codes(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Base-5 indices of each canonical k-mer and of its reverse complement (column order)."""
+    forward = np.empty(len(canonical_kmers(k)), dtype=np.intp)
+    reverse = np.empty_like(forward)
+    digit = {b: i for i, b in enumerate(BASES)}
+    for col, kmer in enumerate(canonical_kmers(k)):
+        f = r = 0
+        for b_f, b_r in zip(kmer, reverse_complement(kmer), strict=True):
+            f = f * 5 + digit[b_f]
+            r = r * 5 + digit[b_r]
+        forward[col], reverse[col] = f, r
+    return forward, reverse
+
+
+@cache
+def base5_to_column(k: int) -> np.ndarray:
+    """Lookup table: base-5 window index -> canonical column, or n_columns if not countable."""
+    forward, reverse = base5_codes(k)
+    n_columns = len(forward)
+    lut = np.full(5**k, n_columns, dtype=np.intp)
+    lut[forward] = np.arange(n_columns)
+    lut[reverse] = np.arange(n_columns)
+    lut.flags.writeable = False
+    return lut
+
+
+def fold_canonical(base5_counts: np.ndarray, k: int) -> np.ndarray:
+    """Sum counts in base-5 bins (last axis, 5**k) into canonical k-mer columns."""
+    forward, reverse = base5_codes(k)
+    folded = base5_counts[..., forward] + base5_counts[..., reverse]
+    palindromes = forward == reverse
+    if palindromes.any():
+        folded[..., palindromes] //= 2
+    return folded
+
+
+@dataclass
+class CountRows:
+    """Raw counts for consecutive records: what one batch of the counter produces."""
+
+    names: list[str]
+    lengths: np.ndarray  # bp of the whole record, ambiguous bases included
+    kmers: dict[int, np.ndarray]  # k -> (n, n_canonical(k)) window counts
+    bases: np.ndarray  # (n, 4) counts of A, C, G, T
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def select(self, mask: np.ndarray) -> CountRows:
+        return CountRows(
+            [n for n, keep in zip(self.names, mask, strict=True) if keep],
+            self.lengths[mask],
+            {k: v[mask] for k, v in self.kmers.items()},
+            self.bases[mask],
+        )
+
+    @staticmethod
+    def concatenate(parts: list[CountRows]) -> CountRows:
+        return CountRows(
+            [n for p in parts for n in p.names],
+            np.concatenate([p.lengths for p in parts]),
+            {k: np.concatenate([p.kmers[k] for p in parts]) for k in parts[0].kmers},
+            np.concatenate([p.bases for p in parts]),
+        )
+
+
+def _windows(codes: np.ndarray):
+    """Base-5 indices of the 3-, 4- and 7-mer starting at each position that has a 7-mer."""
+    n = len(codes) - (K_MAX - 1)
+    five = np.uint8(5)
+    p2 = codes[:-1] * five + codes[1:]  # <= 24, fits uint8
+    p3 = p2[:-1] * five + codes[2:]  # <= 124
+    p4 = p2[:-2].astype(np.uint16) * np.uint16(25) + p2[2:]  # <= 624
+    p7 = np.multiply(p4[:n], 125, dtype=np.intp)
+    p7 += p3[4 : 4 + n]
+    return p3[:n], p4[:n], p7
+
+
+class KmerCounter:
+    """Count canonical k-mers, bases and lengths of the records of one FASTA file.
+
+    Feed it the batches of a :class:`kmervae.fasta.FastaReader`; each call returns the
+    records that were completed in that batch, in file order.
+    """
+
+    def __init__(self, batch_bases: int = 64 * 1024):
+        self.batch_bases = batch_bases
+        self._lut7 = base5_to_column(7)
+        self._n7 = len(canonical_kmers(7))
+        # state of a record that is being streamed in pieces
+        self._open_name: str | None = None
+        self._open_bins: np.ndarray | None = None
+        self._open_tail = b""
+        self._open_length = 0
+
+    def count(self, pieces: list[SequencePiece]) -> CountRows:
+        parts: list[CountRows] = []
+        group: list[SequencePiece] = []
+        group_bases = 0
+        for piece in pieces:
+            if piece.first and piece.last:
+                group.append(piece)
+                group_bases += len(piece.codes)
+                if group_bases >= self.batch_bases:
+                    parts.append(self._count_whole(group))
+                    group, group_bases = [], 0
+            else:
+                if group:
+                    parts.append(self._count_whole(group))
+                    group, group_bases = [], 0
+                finished = self._stream(piece)
+                if finished is not None:
+                    parts.append(finished)
+        if group:
+            parts.append(self._count_whole(group))
+        if not parts:
+            return _empty_rows()
+        return parts[0] if len(parts) == 1 else CountRows.concatenate(parts)
+
+    # -- many whole records at once ---------------------------------------------------------
+    def _count_whole(self, group: list[SequencePiece]) -> CountRows:
+        lengths = np.fromiter((len(p.codes) for p in group), dtype=np.int64, count=len(group))
+        spans = lengths + len(PAD)
+        codes = np.frombuffer(PAD.join(p.codes for p in group) + PAD, dtype=np.uint8)
+        n_rec = len(group)
+        _p3, p4, p7 = _windows(codes)
+        n = len(p7)
+        # One bincount for everything: per record, WIDTH bins = canonical 7-mer columns,
+        # one bin for uncountable 7-mers, then the 625 base-5 4-mer bins.
+        n7 = self._n7
+        width = n7 + 1 + 625
+        offsets = np.repeat(np.arange(0, n_rec * width, width, dtype=np.intp), spans)[:n]
+        bins = np.empty(2 * n, dtype=np.intp)
+        self._lut7.take(p7, out=bins[:n])
+        bins[:n] += offsets
+        offsets += n7 + 1
+        np.add(p4, offsets, out=bins[n:])
+        counts = np.bincount(bins, minlength=n_rec * width).reshape(n_rec, width)
+        raw4 = counts[:, n7 + 1 :]
+        return CountRows(
+            [p.name for p in group],
+            lengths,
+            {7: counts[:, :n7], **_from_base5_4mers(raw4)},
+            raw4.reshape(n_rec, 5, 125).sum(axis=2)[:, :4],
+        )
+
+    # -- one long record in pieces ----------------------------------------------------------
+    def _stream(self, piece: SequencePiece) -> CountRows | None:
+        if piece.first:
+            self._open_name = piece.name
+            self._open_bins = np.zeros(5**K_MAX, dtype=np.int64)
+            self._open_tail = b""
+            self._open_length = 0
+        self._open_length += len(piece.codes)
+        data = self._open_tail + piece.codes
+        if piece.last:
+            data += PAD
+        codes = np.frombuffer(data, dtype=np.uint8)
+        if len(codes) >= K_MAX:
+            _, _, p7 = _windows(codes)
+            self._open_bins += np.bincount(p7, minlength=5**K_MAX)
+        # the last K_MAX - 1 codes start windows that continue into the next piece
+        self._open_tail = data[max(0, len(codes) - (K_MAX - 1)) :]
+        if len(codes) < K_MAX:
+            self._open_tail = data
+        if not piece.last:
+            return None
+        bins = self._open_bins
+        rows = CountRows(
+            [self._open_name],
+            np.array([self._open_length], dtype=np.int64),
+            {
+                7: fold_canonical(bins, 7)[None, :],
+                **_from_base5_4mers(bins.reshape(625, 125).sum(axis=1)[None, :]),
+            },
+            bins.reshape(5, 5**6).sum(axis=1)[None, :4],
+        )
+        self._open_name = self._open_bins = None
+        self._open_tail = b""
+        return rows
+
+
+def _from_base5_4mers(raw4: np.ndarray) -> dict[int, np.ndarray]:
+    """Canonical 4-mer and 3-mer counts from 4-mer windows counted in base-5 bins."""
+    n = raw4.shape[0]
+    return {
+        4: fold_canonical(raw4, 4),
+        3: fold_canonical(raw4.reshape(n, 125, 5).sum(axis=2), 3),
+    }
+
+
+def _empty_rows() -> CountRows:
+    from kmervae.layout import n_canonical
+
+    return CountRows(
+        [],
+        np.zeros(0, dtype=np.int64),
+        {k: np.zeros((0, n_canonical(k)), dtype=np.int64) for k in KMER_SIZES},
+        np.zeros((0, 4), dtype=np.int64),
+    )
+
+
+__all__ = [
+    "CountRows",
+    "KmerCounter",
+    "base5_to_column",
+    "fold_canonical",
+]

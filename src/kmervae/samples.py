@@ -1,0 +1,117 @@
+"""Which samples the workflow runs on: FASTA files in the input folder plus a samples table.
+
+Every ``*.fa``, ``*.fasta`` or ``*.fna`` file (optionally ``.gz``) in the input folder is a
+sample named after its file without those suffixes. A samples table (TSV with a header,
+columns ``sample``, ``fasta`` and optionally ``labels``) may add files kept elsewhere.
+Two files mapping to one sample name is an error, never a silent choice.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kmervae.errors import InputError, KmervaeError
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna")
+SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+SAMPLES_TABLE_COLUMNS = ("sample", "fasta")
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    fasta: Path
+    labels: Path | None = None
+
+
+def sample_name(path: Path) -> str | None:
+    """The sample name of a FASTA file name, or None if it is not a FASTA file name."""
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    for suffix in FASTA_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def _check_name(name: str, source) -> None:
+    if not SAMPLE_NAME.match(name):
+        raise KmervaeError(
+            f"{source}: sample name {name!r} must start with a letter or digit and hold only "
+            "letters, digits, '.', '_' and '-'"
+        )
+
+
+def _add(samples: dict[str, Sample], sample: Sample, source) -> None:
+    if sample.name in samples:
+        other = samples[sample.name]
+        raise KmervaeError(
+            f"two files map to sample {sample.name!r}: {other.fasta} and {sample.fasta} "
+            f"(from {source}); rename one of them"
+        )
+    samples[sample.name] = sample
+
+
+def samples_in_folder(folder: str | os.PathLike) -> list[Sample]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise KmervaeError(f"input folder {folder} does not exist (config key input_dir)")
+    found = []
+    for path in sorted(folder.iterdir()):
+        name = sample_name(path)
+        if name is None or not path.is_file():
+            continue
+        _check_name(name, path)
+        found.append(Sample(name, path))
+    return found
+
+
+def samples_in_table(table: str | os.PathLike) -> list[Sample]:
+    table = Path(table)
+    try:
+        handle = open(table, newline="", encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(table, "no such samples table (config key samples)") from None
+    with handle:
+        rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
+    if not rows:
+        return []
+    header = [h.strip() for h in rows[0]]
+    if tuple(header[:2]) != SAMPLES_TABLE_COLUMNS:
+        raise InputError(table, f"header must start with 'sample<TAB>fasta', found {header}")
+    has_labels = "labels" in header
+    found = []
+    for line_no, row in enumerate(rows[1:], start=2):
+        if len(row) < 2 or not row[1].strip():
+            raise InputError(table, "needs a sample name and a FASTA path", line=line_no)
+        values = dict(zip(header, (v.strip() for v in row), strict=False))
+        _check_name(values["sample"], f"{table} line {line_no}")
+        labels = values.get("labels") if has_labels else None
+        found.append(
+            Sample(values["sample"], Path(values["fasta"]), Path(labels) if labels else None)
+        )
+    return found
+
+
+def discover_samples(
+    input_dir: str | os.PathLike | None, samples_table: str | os.PathLike | None = None
+) -> dict[str, Sample]:
+    """All samples, by name, in sorted order: the folder's FASTA files and the table's rows."""
+    samples: dict[str, Sample] = {}
+    if input_dir:
+        for sample in samples_in_folder(input_dir):
+            _add(samples, sample, input_dir)
+    if samples_table:
+        for sample in samples_in_table(samples_table):
+            _add(samples, sample, samples_table)
+    if not samples:
+        raise KmervaeError(
+            f"no samples: no FASTA file (*.fa, *.fasta, *.fna, optionally .gz) in {input_dir} "
+            f"and no rows in samples table {samples_table}"
+        )
+    return dict(sorted(samples.items()))

@@ -1,0 +1,104 @@
+"""Bad input: a clear message naming file, record and problem; exit 2; nothing left behind."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from conftest import random_sequence, run_kmervae, write_fasta
+
+GOOD = random_sequence(__import__("random").Random(1), 3000)
+
+
+def _make(tmp_path, kind: str):
+    path = tmp_path / f"{kind}.fa"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "blank":
+        path.write_text("\n\n  \n")
+    elif kind == "short_only":
+        write_fasta(path, [("a", GOOD[:500]), ("b", GOOD[:999])])
+    elif kind == "fastq":
+        path.write_text("@read1\nACGT\n+\nIIII\n")
+    elif kind == "binary":
+        path.write_bytes(bytes(range(256)) * 4)
+    elif kind == "text":
+        path.write_text("hello, this is not a FASTA file\n")
+    elif kind == "truncated_gz":
+        path = tmp_path / "truncated.fa.gz"
+        data = gzip.compress((">a\n" + GOOD * 20 + "\n").encode())
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "corrupt_gz":
+        path = tmp_path / "corrupt.fa.gz"
+        data = bytearray(gzip.compress((">a\n" + GOOD * 20 + "\n").encode()))
+        data[30:60] = b"\xff" * 30
+        path.write_bytes(bytes(data))
+    elif kind == "duplicate":
+        write_fasta(path, [("ctg1 first", GOOD), ("ctg2", GOOD), ("ctg1 again", GOOD)])
+    elif kind == "bad_character":
+        write_fasta(path, [("ok", GOOD), ("broken", GOOD[:1500] + "ACGTX" + GOOD[1500:])])
+    elif kind == "digits":
+        path.write_text(">gb\n1 acgtacgtac\n")
+    elif kind == "missing":
+        path = tmp_path / "does_not_exist.fa"
+    elif kind == "empty_name":
+        path.write_text(">\nACGT\n")
+    return path
+
+
+CASES = {
+    "empty": ["empty"],
+    "blank": ["empty"],
+    "short_only": ["no contig of at least 1000 bp", "2 records"],
+    "fastq": ["FASTQ"],
+    "binary": ["binary"],
+    "text": ["not FASTA", "hello"],
+    "truncated_gz": ["truncated or corrupt gzip"],
+    "corrupt_gz": ["truncated or corrupt gzip"],
+    "duplicate": ["duplicate contig name", "'ctg1'"],
+    "bad_character": ["record 'broken'", "character 'X' is not IUPAC DNA"],
+    "digits": ["record 'gb'", "character '1'"],
+    "missing": ["no such file"],
+    "empty_name": ["empty name"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+@pytest.mark.parametrize("command", ["features", "count"])
+def test_bad_input_fails_cleanly(tmp_path, kind, command):
+    path = _make(tmp_path, kind)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = tmp_path / "out"
+    if command == "features":
+        args = ["features", path, "-o", out / "x.npy"]
+    else:
+        tables = [(f"--{n}", out / f"x.{n}.npy") for n in ("k7", "k4", "k3", "length-gc")]
+        args = ["count", path, *[a for pair in tables for a in pair], "--index", out / "x.tsv"]
+    result = run_kmervae(*args)
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith(f"kmervae {command}: error: file {path}")
+    for expected in CASES[kind]:
+        assert expected in message
+    assert "Traceback" not in result.stderr
+    # nothing written, partial files included, and the input untouched
+    assert not out.exists() or not any(out.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir() if p != out) == before
+
+
+def test_input_file_is_not_modified(tmp_path):
+    path = write_fasta(tmp_path / "ok.fa", [("a", GOOD)])
+    data = path.read_bytes()
+    assert run_kmervae("features", path, "-o", tmp_path / "x.npy").returncode == 0
+    assert path.read_bytes() == data
+
+
+def test_failure_keeps_previous_output(tmp_path):
+    """A failed rerun leaves the last good matrix in place, not a broken one."""
+    good = write_fasta(tmp_path / "ok.fa", [("a", GOOD)])
+    out = tmp_path / "x.npy"
+    assert run_kmervae("features", good, "-o", out).returncode == 0
+    previous = out.read_bytes()
+    bad = _make(tmp_path, "bad_character")
+    assert run_kmervae("features", bad, "-o", out).returncode == 2
+    assert out.read_bytes() == previous

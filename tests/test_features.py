@@ -1,0 +1,151 @@
+"""Feature matrices: values, layout, file format, and agreement with outside tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from conftest import REPO, random_sequence, run_kmervae, write_fasta
+from kmer_reference import count_vector, gc, parse_fasta, reference_columns
+
+from kmervae.features import (
+    assemble_tables,
+    count_contigs,
+    count_tables,
+    featurize,
+    read_contig_index,
+)
+from kmervae.layout import LAYOUT
+from kmervae.npyio import NpyRowWriter
+
+DEMO = REPO / "resources" / "demo" / "demo.fna.gz"
+
+
+@pytest.fixture
+def mixed_fasta(tmp_path, rng):
+    records = []
+    for i in range(40):
+        length = rng.choice([500, 999, 1000, 1500, 4000, 12000])
+        seq = random_sequence(rng, length, "ACGT" * 20 + "N")
+        records.append((f"contig_{i}", seq))
+    records.append(("all_n", "N" * 1200))
+    return write_fasta(tmp_path / "mixed.fa", records)
+
+
+def test_matrix_rows_are_reference_frequencies(tmp_path, mixed_fasta):
+    matrix_path, index_path = tmp_path / "m.npy", tmp_path / "m.contigs.tsv"
+    summary = featurize(mixed_fasta, matrix_path, index_path, min_length=1000)
+    matrix = np.load(matrix_path, mmap_mode="r")
+    assert matrix.dtype == np.float32 and matrix.shape[1] == 8362
+    kept = [(n, s) for n, s in parse_fasta(mixed_fasta) if len(s) >= 1000]
+    assert matrix.shape[0] == len(kept) == summary.kept
+    names, lengths = read_contig_index(index_path)
+    assert names == [n for n, _ in kept]
+    assert lengths.tolist() == [len(s) for _, s in kept]
+    assert "all_n" in summary.no_window
+    for row, (_name, seq) in zip(matrix, kept, strict=True):
+        assert row[0] == len(seq)
+        assert row[-1] == pytest.approx(gc(seq), rel=1e-6)
+        for k in (7, 4, 3):
+            counts = np.array(count_vector(seq, k), dtype=float)
+            expected = counts / counts.sum() if counts.sum() else counts
+            got = row[LAYOUT.kmer_slice(k)]
+            np.testing.assert_allclose(got, expected, rtol=2e-7, atol=1e-9)
+            if counts.sum():
+                assert got.sum() == pytest.approx(1.0, abs=1e-5)
+            else:
+                assert not got.any()  # no valid window: zeros
+
+
+def test_filtered_contigs_are_counted_in_summary(tmp_path, mixed_fasta):
+    summary = featurize(mixed_fasta, tmp_path / "m.npy", tmp_path / "i.tsv", min_length=1000)
+    records = parse_fasta(mixed_fasta)
+    short = [s for _, s in records if len(s) < 1000]
+    assert summary.records == len(records)
+    assert (summary.short, summary.short_bases) == (len(short), sum(map(len, short)))
+
+
+def test_count_then_assemble_equals_featurize(tmp_path, mixed_fasta):
+    featurize(mixed_fasta, tmp_path / "direct.npy", tmp_path / "direct.tsv")
+    tables = {name: tmp_path / f"t.{name}.npy" for name in ("k7", "k4", "k3", "length_gc")}
+    count_tables(mixed_fasta, tables, tmp_path / "t.tsv")
+    assemble_tables(tables, tmp_path / "joined.npy", batch_rows=7)
+    direct, joined = np.load(tmp_path / "direct.npy"), np.load(tmp_path / "joined.npy")
+    assert direct.tobytes() == joined.tobytes()
+    assert (tmp_path / "direct.tsv").read_bytes() == (tmp_path / "t.tsv").read_bytes()
+
+
+def test_npy_writer_header_is_read_by_numpy(tmp_path):
+    rows = np.arange(3 * 5, dtype=np.float32).reshape(3, 5)
+    with NpyRowWriter(tmp_path / "x.npy", 5) as writer:
+        writer.write(rows[:2])
+        writer.write(rows[2:])
+    loaded = np.load(tmp_path / "x.npy", mmap_mode="r")
+    np.testing.assert_array_equal(loaded, rows)
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_gc_agrees_with_biopython(tmp_path, rng):
+    from Bio.SeqUtils import gc_fraction
+
+    records = [(f"s{i}", random_sequence(rng, rng.randint(1000, 5000))) for i in range(10)]
+    records.append(("lower", random_sequence(rng, 2000).lower()))
+    path = write_fasta(tmp_path / "g.fa", records)
+    featurize(path, tmp_path / "g.npy", tmp_path / "g.tsv")
+    matrix = np.load(tmp_path / "g.npy")
+    for row, (_, seq) in zip(matrix, records, strict=True):
+        assert row[LAYOUT.gc_column] == pytest.approx(gc_fraction(seq), abs=1e-7)
+
+
+def _jellyfish_or_skip():
+    exe = shutil.which("jellyfish")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("jellyfish is required in CI (.ci/run installs it)")
+        pytest.skip("jellyfish not installed (apt-get install jellyfish)")
+    return exe
+
+
+@pytest.mark.parametrize("k", [7, 4])
+def test_summed_counts_agree_with_jellyfish(tmp_path, k):
+    """Real genome contigs (the demo data): totals over all contigs equal `jellyfish -C`."""
+    exe = _jellyfish_or_skip()
+    if not DEMO.exists():
+        pytest.skip("demo data not built")
+    plain = tmp_path / "demo.fa"
+    subprocess.run(f"gzip -dc {DEMO} > {plain}", shell=True, check=True)
+    subprocess.run(
+        [exe, "count", "-C", "-m", str(k), "-s", "10M", "-t", "1", "-o", tmp_path / "j", plain],
+        check=True,
+    )
+    dump = subprocess.run(
+        [exe, "dump", "-c", tmp_path / "j"], capture_output=True, text=True, check=True
+    ).stdout
+    expected = defaultdict(int)
+    for line in dump.splitlines():
+        kmer, count = line.split()
+        expected[kmer] = int(count)
+    totals = sum(rows.kmers[k].sum(axis=0) for rows in count_contigs(plain, 0))
+    ours = dict(zip(reference_columns(k), totals.tolist(), strict=True))
+    assert sum(ours.values()) > 1_000_000
+    assert {m: c for m, c in ours.items() if c} == dict(expected)
+
+
+def test_cli_features_writes_matrix_and_index(tmp_path, mixed_fasta):
+    out = tmp_path / "out" / "s.npy"
+    result = run_kmervae("features", mixed_fasta, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert np.load(out, mmap_mode="r").shape[1] == 8362
+    assert (tmp_path / "out" / "s.contigs.tsv").read_text().startswith("contig\tlength\n")
+    assert "kept" in result.stderr  # the summary is logged
+
+
+def test_cli_help_explains_each_step():
+    for command in ("features", "count", "assemble"):
+        result = run_kmervae(command, "--help")
+        assert result.returncode == 0
+        assert "usage: kmervae " + command in result.stdout
