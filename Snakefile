@@ -1,0 +1,27 @@
+"""kmervae: genome bins from FASTA contigs by k-mer composition and a three-branch VAE.
+
+Run `snakemake --cores 16 --use-conda` (or `make demo`). Configuration: config/config.yaml,
+documented in config/README.md.
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/features.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    default_target: True
+    """Every sample's outputs."""
+    input:
+        final_outputs(),

@@ -1,0 +1,104 @@
+"""The Snakemake workflow itself, run for real on tiny inputs in a scratch directory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, random_sequence, write_fasta
+
+pytestmark = pytest.mark.slow
+
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        str(SNAKEMAKE),
+        "--snakefile", str(REPO / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(workdir / "config.yaml"),
+        "--cores", "2",
+        *args,
+    ]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def planned_jobs(workdir: Path) -> set[tuple[str, str]]:
+    """(rule, sample) of every job a dry run would run."""
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs, rule = set(), None
+    for line in result.stdout.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            rule = m.group(1)
+        elif m := re.match(r"^wildcards: sample=(\S+)", line.strip()):
+            jobs.add((rule, m.group(1)))
+    return jobs
+
+
+@pytest.fixture
+def workdir(tmp_path, rng):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "config.yaml").write_text("input_dir: in\nsamples: null\n")
+    records = [(f"a{i}", random_sequence(rng, rng.randint(800, 5000))) for i in range(30)]
+    write_fasta(tmp_path / "in" / "first.fna.gz", records)
+    return tmp_path
+
+
+def test_workflow_builds_features_and_adding_a_sample_runs_only_that_sample(workdir, rng):
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    matrix = np.load(workdir / "results/features/first.npy", mmap_mode="r")
+    index = (workdir / "results/features/first.contigs.tsv").read_text().splitlines()
+    assert matrix.shape == (len(index) - 1, 8362)
+    assert (matrix[:, 0] >= 1000).all()
+    # every rule leaves a log and a benchmark; temporary tables are gone
+    for rule in ("count_kmers", "assemble_features"):
+        assert (workdir / f"results/logs/{rule}/first.log").exists()
+        assert (workdir / f"results/benchmarks/{rule}/first.tsv").exists()
+    assert not list((workdir / "results").glob("tables/*.npy"))
+    assert "kept" in (workdir / "results/logs/count_kmers/first.log").read_text()
+
+    assert planned_jobs(workdir) == set()  # up to date
+    first_mtime = (workdir / "results/features/first.npy").stat().st_mtime_ns
+
+    write_fasta(workdir / "in" / "second.fa", [("b0", random_sequence(rng, 3000))])
+    assert planned_jobs(workdir) == {
+        ("count_kmers", "second"),
+        ("assemble_features", "second"),
+    }
+    assert snakemake(workdir).returncode == 0
+    assert (workdir / "results/features/second.npy").exists()
+    assert (workdir / "results/features/first.npy").stat().st_mtime_ns == first_mtime
+
+
+def test_bad_sample_fails_its_job_without_output(workdir):
+    (workdir / "in" / "broken.fa").write_text(">x\nACGTZ\n")
+    result = snakemake(workdir, "--keep-going")
+    assert result.returncode != 0
+    assert (workdir / "results/features/first.npy").exists()
+    assert not (workdir / "results/features/broken.npy").exists()
+    assert not (workdir / "results/features/broken.contigs.tsv").exists()
+    log = (workdir / "results/logs/count_kmers/broken.log").read_text()
+    assert "record 'x'" in log and "'Z' is not IUPAC DNA" in log
+
+
+def test_duplicate_sample_names_stop_the_workflow(workdir):
+    (workdir / "in" / "first.fa").write_text(">x\nACGT\n")
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert "two files map to sample 'first'" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = subprocess.run(
+        [str(SNAKEMAKE), "--lint", "--snakefile", str(REPO / "Snakefile")],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr

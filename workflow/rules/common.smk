@@ -1,0 +1,65 @@
+"""Config validation, the sample list and input functions shared by all rules."""
+
+import math
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# The rules run the kmervae package of this checkout through workflow/bin/kmervae, also in
+# conda environments that do not install it. Without --use-conda the jobs use the Python
+# that runs Snakemake (the .venv of `make demo`), so no environment needs activating.
+_BIN = Path(workflow.basedir) / "workflow" / "bin"
+_USES_CONDA = any(
+    m.name == "CONDA" for m in workflow.deployment_settings.deployment_method
+)
+_PYTHON = (
+    "" if _USES_CONDA else f"export KMERVAE_PYTHON={shlex.quote(sys.executable)}; "
+)
+shell.prefix(
+    f"set -euo pipefail; export PATH={shlex.quote(str(_BIN))}:$PATH; {_PYTHON}"
+)
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from kmervae.samples import discover_samples  # noqa: E402
+
+validate(config, workflow.source_path("../schemas/config.schema.yaml"))
+
+SAMPLES = discover_samples(config["input_dir"], config["samples"])
+
+
+wildcard_constraints:
+    sample="|".join(SAMPLES),
+
+
+def fasta_of(wildcards):
+    """The FASTA file of a sample."""
+    return SAMPLES[wildcards.sample].fasta
+
+
+def fasta_mb(wildcards, input):
+    """Size of the input FASTA in MB (compressed size for .gz files)."""
+    return max(1, math.ceil(os.path.getsize(input.fasta) / 1e6))
+
+
+def count_runtime(wildcards, input, attempt):
+    """Minutes for counting: measured 30-100 Mbp/s on one core (BENCHMARKS.md); gzip
+    files hold about 3.5 bp per byte. Generous, and longer on each retry."""
+    mbp = fasta_mb(wildcards, input) * (3.5 if str(input.fasta).endswith(".gz") else 1)
+    return int(10 + attempt * mbp / 10 / 60 * 3)
+
+
+def assemble_runtime(wildcards, input, attempt):
+    """Minutes for joining the tables: a copy of the 7-mer table, about 1 GB/s."""
+    gb = os.path.getsize(input.k7) / 1e9
+    return int(5 + attempt * gb * 3)
+
+
+def final_outputs():
+    """What `snakemake` with no target builds: every sample's feature matrix."""
+    return expand(
+        ["results/features/{sample}.npy", "results/features/{sample}.contigs.tsv"],
+        sample=SAMPLES,
+    )
