@@ -94,7 +94,7 @@ def test_hand_counted_example():
     from kmervae.kmers import KmerCounter
     from kmervae.layout import canonical_kmers
 
-    rows = KmerCounter().count([SequencePiece("x", bytes([0, 1, 2, 3, 3]), True, True)])
+    (rows,) = KmerCounter().count([SequencePiece("x", bytes([0, 1, 2, 3, 3]), True, True)])
     cols = canonical_kmers(3)
     counts = dict(zip(cols, rows.kmers[3][0].tolist(), strict=True))
     assert counts["ACG"] == 2 and counts["AAC"] == 1 and sum(counts.values()) == 3

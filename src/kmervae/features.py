@@ -82,28 +82,26 @@ def count_contigs(
     summary = summary if summary is not None else CountSummary()
     counter = KmerCounter()
     for pieces in FastaReader(fasta, **reader_options):
-        rows = counter.count(pieces)
-        if not len(rows):
-            continue
-        summary.records += len(rows)
-        summary.bases += int(rows.lengths.sum())
-        keep = rows.lengths >= min_length
-        if not keep.all():
-            summary.short += int((~keep).sum())
-            summary.short_bases += int(rows.lengths[~keep].sum())
-            rows = rows.select(keep)
-        if progress is not None:
-            progress.update(len(rows), int(rows.lengths.sum()))
-        if not len(rows):
-            continue
-        summary.kept += len(rows)
-        summary.kept_bases += int(rows.lengths.sum())
-        empty = np.zeros(len(rows), dtype=bool)
-        for counts in rows.kmers.values():
-            empty |= counts.sum(axis=1) == 0
-        if empty.any():
-            summary.no_window.extend(n for n, e in zip(rows.names, empty, strict=True) if e)
-        yield rows
+        for rows in counter.count(pieces):
+            summary.records += len(rows)
+            summary.bases += int(rows.lengths.sum())
+            keep = rows.lengths >= min_length
+            if not keep.all():
+                summary.short += int((~keep).sum())
+                summary.short_bases += int(rows.lengths[~keep].sum())
+                rows = rows.select(keep)
+            if progress is not None:
+                progress.update(len(rows), int(rows.lengths.sum()))
+            if not len(rows):
+                continue
+            summary.kept += len(rows)
+            summary.kept_bases += int(rows.lengths.sum())
+            empty = np.zeros(len(rows), dtype=bool)
+            for counts in rows.kmers.values():
+                empty |= counts.sum(axis=1) == 0
+            if empty.any():
+                summary.no_window.extend(n for n, e in zip(rows.names, empty, strict=True) if e)
+            yield rows
     if summary.kept == 0:
         raise InputError(
             fasta,

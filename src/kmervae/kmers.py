@@ -129,7 +129,11 @@ class KmerCounter:
         self._open_tail = b""
         self._open_length = 0
 
-    def count(self, pieces: list[SequencePiece]) -> CountRows:
+    def count(self, pieces: list[SequencePiece]) -> list[CountRows]:
+        """Count a batch of pieces; return the completed records as consecutive parts.
+
+        Parts are not concatenated: at 8,192 columns a copy costs as much as counting.
+        """
         parts: list[CountRows] = []
         group: list[SequencePiece] = []
         group_bases = 0
@@ -149,9 +153,7 @@ class KmerCounter:
                     parts.append(finished)
         if group:
             parts.append(self._count_whole(group))
-        if not parts:
-            return _empty_rows()
-        return parts[0] if len(parts) == 1 else CountRows.concatenate(parts)
+        return parts
 
     # -- many whole records at once ---------------------------------------------------------
     def _count_whole(self, group: list[SequencePiece]) -> CountRows:
@@ -223,17 +225,6 @@ def _from_base5_4mers(raw4: np.ndarray) -> dict[int, np.ndarray]:
         4: fold_canonical(raw4, 4),
         3: fold_canonical(raw4.reshape(n, 125, 5).sum(axis=2), 3),
     }
-
-
-def _empty_rows() -> CountRows:
-    from kmervae.layout import n_canonical
-
-    return CountRows(
-        [],
-        np.zeros(0, dtype=np.int64),
-        {k: np.zeros((0, n_canonical(k)), dtype=np.int64) for k in KMER_SIZES},
-        np.zeros((0, 4), dtype=np.int64),
-    )
 
 
 __all__ = [
