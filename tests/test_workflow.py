@@ -102,3 +102,31 @@ def test_lint_is_clean():
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Lints for" not in result.stdout + result.stderr
+
+
+def _job_resources(dry_run_output: str) -> dict[str, dict[str, str]]:
+    """rule -> resources line of its first job in a dry run."""
+    found, rule = {}, None
+    for line in dry_run_output.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            rule = m.group(1)
+        elif line.strip().startswith("resources:") and rule and rule not in found:
+            found[rule] = dict(
+                item.split("=", 1) for item in line.strip()[len("resources: ") :].split(", ")
+            )
+    return found
+
+
+def test_slurm_profile_dry_run_sets_account_partition_and_resources(workdir):
+    result = snakemake(workdir, "--workflow-profile", str(REPO / "profiles" / "slurm"), "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    resources = _job_resources(result.stdout)
+    count = resources["count_kmers"]
+    assert count["slurm_account"] == "your_account"
+    assert count["slurm_partition"] == "your_cpu_partition"
+    assert int(count["mem_mb"]) >= 500 and count["runtime"] != "<TBD>"
+
+
+def test_local_profile_dry_run(workdir):
+    result = snakemake(workdir, "--workflow-profile", str(REPO / "profiles" / "local"), "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
