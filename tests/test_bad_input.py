@@ -102,3 +102,101 @@ def test_failure_keeps_previous_output(tmp_path):
     bad = _make(tmp_path, "bad_character")
     assert run_kmervae("features", bad, "-o", out).returncode == 2
     assert out.read_bytes() == previous
+
+
+def test_late_failure_replaces_neither_matrix_nor_index(tmp_path, monkeypatch):
+    """Outputs are renamed only once all are complete: a failure while completing the
+    matrix leaves the old matrix *and* the old index, and no partial files."""
+    from kmervae import npyio
+    from kmervae.features import featurize
+
+    out, index = tmp_path / "x.npy", tmp_path / "x.tsv"
+    featurize(write_fasta(tmp_path / "one.fa", [("old", GOOD)]), out, index)
+    before = out.read_bytes(), index.read_bytes()
+    real_header = npyio._header
+
+    def failing_header(shape, dtype):
+        if shape[0] > 0:  # the final header, written when the matrix is completed
+            raise OSError(28, "No space left on device")
+        return real_header(shape, dtype)
+
+    monkeypatch.setattr(npyio, "_header", failing_header)
+    two = write_fasta(tmp_path / "two.fa", [("new1", GOOD), ("new2", GOOD)])
+    with pytest.raises(OSError):
+        featurize(two, out, index)
+    assert (out.read_bytes(), index.read_bytes()) == before
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_same_path_for_two_outputs_is_refused(tmp_path):
+    path = write_fasta(tmp_path / "ok.fa", [("a", GOOD)])
+    result = run_kmervae("features", path, "-o", tmp_path / "x.npy", "--index", tmp_path / "x.npy")
+    assert result.returncode == 2
+    assert "same path" in result.stderr
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_fasta_from_a_pipe(tmp_path):
+    """Process substitution / named pipes: the file is read once, never reopened."""
+    import os
+    import threading
+
+    fifo = tmp_path / "in.fa"
+    os.mkfifo(fifo)
+    data = gzip.compress(f">a\n{GOOD}\n>b\n{GOOD}\n".encode())
+
+    def feed():
+        with open(fifo, "wb") as handle:
+            handle.write(data)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    result = run_kmervae("features", fifo, "-o", tmp_path / "x.npy")
+    feeder.join()
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "x.contigs.tsv").read_text().splitlines()[1:] == ["a\t3000", "b\t3000"]
+
+
+def test_sigterm_removes_partial_outputs(tmp_path):
+    """A scheduler's SIGTERM mid-run leaves no partial file (input from a stalled pipe)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    fifo = tmp_path / "in.fa"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kmervae", "features", str(fifo), "-o", str(out / "x.npy")],
+        env=dict(os.environ, PYTHONPATH=str(REPO / "src")),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with open(fifo, "w") as writer:
+        writer.write(f">a\n{GOOD}\n" * 1)  # one record, then the pipe stalls
+        writer.flush()
+        deadline = time.monotonic() + 30
+        while not list(out.glob(".*.partial")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(out.glob(".*.partial")), "the run should have started writing"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert not list(out.glob("*")) and not list(out.glob(".*"))
+
+
+def test_many_tiny_records_stay_in_small_batches(tmp_path):
+    """Every record costs ~8,800 bins: batches are bounded by records as well as bases."""
+    from kmervae.fasta import FastaReader
+    from kmervae.kmers import KmerCounter
+
+    path = tmp_path / "tiny.fa"
+    path.write_text("".join(f">r{i}\nA\n" for i in range(5000)) + ">e\n")
+    counter = KmerCounter()
+    sizes = [len(part) for pieces in FastaReader(path) for part in counter.count(pieces)]
+    assert sum(sizes) == 5001
+    assert max(sizes) <= counter.batch_records

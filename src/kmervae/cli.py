@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 
 from kmervae import __version__
@@ -52,6 +53,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
@@ -61,9 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
+    # SLURM and other schedulers stop jobs with SIGTERM: unwind like Ctrl-C, so that
+    # temporary outputs are removed
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args._module.run(args) or 0)
-    except KmervaeError as err:
+    except (KmervaeError, OSError) as err:
         print(f"kmervae {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -61,34 +61,33 @@ class SequencePiece:
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _open_binary(path: Path):
     try:
-        handle = open(path, "rb")
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except IsADirectoryError:
         raise InputError(path, "is a directory, not a FASTA file") from None
     except OSError as err:
         raise InputError(path, f"cannot be read: {err.strerror}") from None
-    magic = handle.read(2)
-    handle.seek(0)
-    if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=handle, mode="rb")
-    return handle
 
 
 def _raw_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
-    with _open_binary(path) as handle:
-        while True:
-            try:
-                chunk = handle.read(chunk_size)
-            except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-                raise InputError(path, f"truncated or corrupt gzip data ({err})") from None
-            if not chunk:
-                return
-            yield chunk
+    # open once and peek, so that pipes and process substitutions work too
+    with _open_binary(path) as raw:
+        stream = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
+        with stream:
+            while True:
+                try:
+                    chunk = stream.read(chunk_size)
+                except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+                    raise InputError(path, f"truncated or corrupt gzip data ({err})") from None
+                if not chunk:
+                    return
+                yield chunk
 
 
 def first_bad_character(raw_sequence: bytes) -> str:
@@ -176,6 +175,7 @@ class FastaReader:
             if not started:
                 if not final and len(buf.lstrip()) < 2:
                     continue
+                buf = buf.removeprefix(UTF8_BOM)
                 _check_start(self.path, buf)
                 buf = buf.lstrip()
                 if not buf:

@@ -119,8 +119,11 @@ class KmerCounter:
     records that were completed in that batch, in file order.
     """
 
-    def __init__(self, batch_bases: int = 64 * 1024):
+    def __init__(self, batch_bases: int = 64 * 1024, batch_records: int = 128):
         self.batch_bases = batch_bases
+        # each record costs ~8,800 bins whatever its length: bound records too, or a chunk
+        # of tiny records would make a bincount of gigabytes
+        self.batch_records = batch_records
         self._lut7 = base5_to_column(7)
         self._n7 = len(canonical_kmers(7))
         # state of a record that is being streamed in pieces
@@ -141,7 +144,7 @@ class KmerCounter:
             if piece.first and piece.last:
                 group.append(piece)
                 group_bases += len(piece.codes)
-                if group_bases >= self.batch_bases:
+                if group_bases >= self.batch_bases or len(group) >= self.batch_records:
                     parts.append(self._count_whole(group))
                     group, group_bases = [], 0
             else:

@@ -8,10 +8,13 @@ never leaves a half-written matrix under the real name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import numpy as np
+
+from kmervae.errors import InputError, KmervaeError
 
 #: Header bytes reserved in front of the data. NumPy's own writer pads to a multiple of 64;
 #: 128 bytes hold any 2-D shape we can write.
@@ -20,6 +23,7 @@ _MAGIC = b"\x93NUMPY\x01\x00"
 
 
 def _header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
+    shape = tuple(int(n) for n in shape)  # numpy integers would print as np.int64(...)
     descr = np.lib.format.dtype_to_descr(np.dtype(dtype))
     text = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
     room = HEADER_BYTES - len(_MAGIC) - 2
@@ -33,26 +37,104 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
 
 
-class NpyRowWriter:
-    """Append row batches to a 2-D ``.npy`` file of ``n_columns`` columns.
+class AtomicOutput:
+    """An output file written under a temporary name, renamed into place only on success.
 
-    Use as a context manager: on a clean exit the file is completed and renamed into
-    place; on an exception the partial file is removed.
+    Phases: ``open()``, writes, ``finish()`` (complete and close the temporary file),
+    ``commit()`` (rename). ``abort()`` removes the temporary file whatever happened. Use
+    :func:`atomic_outputs` to handle several files that must appear together.
     """
 
-    def __init__(self, path: str | os.PathLike, n_columns: int, dtype=np.float32):
+    def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.n_columns = n_columns
-        self.dtype = np.dtype(dtype)
-        self.n_rows = 0
         self._tmp = temporary_path(self.path)
         self._handle = None
 
-    def __enter__(self) -> NpyRowWriter:
+    def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self._tmp, "wb")
-        self._handle.write(_header((0, self.n_columns), self.dtype))
+        self._begin()
+
+    def _begin(self) -> None:
+        """Write what comes before the data (a header)."""
+
+    def _end(self) -> None:
+        """Complete the file before it is closed."""
+
+    def finish(self) -> None:
+        self._end()
+        handle, self._handle = self._handle, None
+        handle.close()
+
+    def commit(self) -> None:
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        handle, self._handle = self._handle, None
+        try:
+            if handle is not None:
+                handle.close()
+        except OSError:
+            pass  # the write that failed is already being reported
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self):
+        self.open()
         return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+            return
+        try:
+            self.finish()
+        except BaseException:
+            self.abort()
+            raise
+        self.commit()
+
+
+@contextlib.contextmanager
+def atomic_outputs(*outputs: AtomicOutput):
+    """Open several outputs; on success finish all, then rename all; on failure remove all.
+
+    Renaming only after every file is complete keeps a matrix and its index from being
+    replaced one without the other.
+    """
+    paths = [o.path.resolve() for o in outputs]
+    if len(set(paths)) != len(paths):
+        raise KmervaeError(f"the same path is given for two outputs: {[str(p) for p in paths]}")
+    opened: list[AtomicOutput] = []
+    try:
+        for output in outputs:
+            output.open()
+            opened.append(output)
+        yield outputs
+        for output in outputs:
+            output.finish()
+    except BaseException:
+        for output in opened:
+            output.abort()
+        raise
+    for output in outputs:
+        output.commit()
+
+
+class NpyRowWriter(AtomicOutput):
+    """Append row batches to a 2-D ``.npy`` file of ``n_columns`` columns.
+
+    Use as a context manager, or through :func:`atomic_outputs` with other outputs.
+    """
+
+    def __init__(self, path: str | os.PathLike, n_columns: int, dtype=np.float32):
+        super().__init__(path)
+        self.n_columns = int(n_columns)
+        self.dtype = np.dtype(dtype)
+        self.n_rows = 0
+
+    def _begin(self) -> None:
+        self._handle.write(_header((0, self.n_columns), self.dtype))
 
     def write(self, rows: np.ndarray) -> None:
         rows = np.ascontiguousarray(rows, dtype=self.dtype)
@@ -61,23 +143,21 @@ class NpyRowWriter:
         self._handle.write(rows.data)
         self.n_rows += rows.shape[0]
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        handle, self._handle = self._handle, None
-        if exc_type is not None:
-            handle.close()
-            self._tmp.unlink(missing_ok=True)
-            return
-        handle.seek(0)
-        handle.write(_header((self.n_rows, self.n_columns), self.dtype))
-        handle.close()
-        os.replace(self._tmp, self.path)
+    def _end(self) -> None:
+        self._handle.seek(0)
+        self._handle.write(_header((self.n_rows, self.n_columns), self.dtype))
 
 
 def open_matrix(path: str | os.PathLike) -> np.ndarray:
     """Open a 2-D ``.npy`` matrix read-only and memory-mapped (no rows are read yet)."""
-    matrix = np.load(path, mmap_mode="r")
+    try:
+        matrix = np.load(path, mmap_mode="r")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (ValueError, OSError) as err:
+        raise InputError(path, f"not a .npy matrix ({err})") from None
     if matrix.ndim != 2:
-        raise ValueError(f"{path}: expected a 2-D matrix, found shape {matrix.shape}")
+        raise InputError(path, f"expected a 2-D matrix, found shape {matrix.shape}")
     return matrix
 
 
