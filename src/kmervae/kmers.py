@@ -19,6 +19,7 @@ How it is fast without compiled code:
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from functools import cache
 
@@ -112,6 +113,28 @@ def _windows(codes: np.ndarray):
     return p3[:n], p4[:n], p7
 
 
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+
+
+@cache
+def keep_freed_memory(limit_bytes: int = 32 * 1024 * 1024) -> bool:
+    """Ask glibc to keep freed blocks up to ``limit_bytes`` instead of unmapping them.
+
+    Each batch allocates a few MB of short-lived arrays; by default glibc returns them to
+    the system and takes them back page fault by page fault, which cost a third of the
+    run time on short contigs (155,000 faults per 50 Mbp). Process-wide and harmless
+    elsewhere; a no-op where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(
+        mallopt(M_MMAP_THRESHOLD, limit_bytes) and mallopt(M_TRIM_THRESHOLD, 2 * limit_bytes)
+    )
+
+
 class KmerCounter:
     """Count canonical k-mers, bases and lengths of the records of one FASTA file.
 
@@ -124,6 +147,7 @@ class KmerCounter:
         # each record costs ~8,800 bins whatever its length: bound records too, or a chunk
         # of tiny records would make a bincount of gigabytes
         self.batch_records = batch_records
+        keep_freed_memory()
         self._lut7 = base5_to_column(7)
         self._n7 = len(canonical_kmers(7))
         # state of a record that is being streamed in pieces
