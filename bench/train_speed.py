@@ -1,0 +1,187 @@
+"""Training speed and memory of ``kmervae.training.train`` at the default architecture.
+
+For each size (default 10,000 and 100,000 contigs) a synthetic float32 matrix with
+realistic k-mer frequencies is written to disk (once; reused when present), and the
+training runs a few epochs in a child process. Reported per size: seconds per epoch
+(the first epoch includes graph tracing, so it is shown apart), contigs per second,
+the fraction of step time spent reading data, and the child's peak RSS (from
+``os.wait4``). Flat peak RSS from 10 k to 100 k contigs shows that matrices are
+streamed, not loaded.
+
+Data fraction: with one loader worker, batches are read by tf.data's prefetch thread
+while the previous step computes, so the reading time (``load_seconds`` in
+history.tsv) over the epoch time is an upper bound of the time steps wait for data.
+With ``--measure-wait`` the smallest size is also trained with every batch served
+from memory (no reading at all); 1 - t_memory / t_disk then estimates the real wait.
+
+    .venv/bin/python bench/train_speed.py                 # 10 k and 100 k, 2 epochs
+    .venv/bin/python bench/train_speed.py --sizes 10000 --epochs 3 --measure-wait
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def child(args) -> None:
+    """Train on one matrix; print a JSON line with the per-epoch timings."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    import numpy as np
+
+    from kmervae import vae_data
+    from kmervae.training import train
+    from kmervae.vae_config import VAEConfig
+
+    if args.in_memory:
+        # serve every batch from one pre-read block: the same compute, no reading
+        real_read = vae_data.MatrixSource.read
+        cache: dict = {}
+
+        def read(self, rows):
+            n = len(rows)
+            if "block" not in cache or len(cache["block"]) < n:
+                cache["block"] = real_read(self, np.arange(min(n, self.n_rows)))
+            return cache["block"][:n].copy()
+
+        vae_data.MatrixSource.read = read
+
+    cfg = VAEConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        loader_workers=args.loader_workers,
+        early_stopping_patience=0,
+    )
+    t0 = time.perf_counter()
+    result = train([args.matrix], args.outdir, cfg, restart=True, plots=False)
+    total = time.perf_counter() - t0
+    prov = json.loads((Path(args.outdir) / "provenance.json").read_text())
+    n_train = prov["n_train"]
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "n_train": n_train,
+                "n_val": prov["n_val"],
+                "parameters": prov["parameters"],
+                "total_seconds": total,
+                "epochs": [
+                    {"seconds": r["seconds"], "load_seconds": r["load_seconds"]}
+                    for r in result.history
+                ],
+            }
+        ),
+        flush=True,
+    )
+
+
+def run_child(matrix: Path, outdir: Path, args, in_memory=False) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--matrix",
+        str(matrix),
+        "--outdir",
+        str(outdir),
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+        "--loader-workers",
+        str(args.loader_workers),
+    ]
+    if in_memory:
+        cmd.append("--in-memory")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"training child failed with exit code {proc.returncode}")
+    line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+    result = json.loads(line[len("RESULT ") :])
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux: KiB
+    return result
+
+
+def summarise(n: int, r: dict) -> dict:
+    ep = r["epochs"]
+    later = ep[1:] or ep
+    sec = sum(e["seconds"] for e in later) / len(later)
+    load = sum(e["load_seconds"] for e in later) / len(later)
+    return {
+        "contigs": n,
+        "train_contigs": r["n_train"],
+        "first_epoch_s": round(ep[0]["seconds"], 2),
+        "epoch_s": round(sec, 2),
+        "contigs_per_s": round(r["n_train"] / sec, 1),
+        "load_fraction": round(load / sec, 4),
+        "peak_rss_mib": round(r["peak_rss_mib"], 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--loader-workers", type=int, default=1)
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/kmervae-bench"))
+    p.add_argument("--measure-wait", action="store_true")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--matrix", help=argparse.SUPPRESS)
+    p.add_argument("--outdir", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    from kmervae.vae_testdata import write_synthetic_matrix
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in args.sizes:
+        matrix = args.workdir / f"synthetic_{n}.npy"
+        if not matrix.exists():
+            t0 = time.perf_counter()
+            write_synthetic_matrix(matrix, n, n_genomes=50, seed=n)
+            print(f"wrote {matrix} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        r = run_child(matrix, args.workdir / f"run_{n}", args)
+        rows.append(summarise(n, r))
+        print(json.dumps(rows[-1]), flush=True)
+    if args.measure_wait:
+        n = min(args.sizes)
+        r = run_child(args.workdir / f"synthetic_{n}.npy", args.workdir / "run_mem", args, True)
+        mem = summarise(n, r)
+        disk = next(x for x in rows if x["contigs"] == n)
+        wait = max(0.0, 1 - mem["epoch_s"] / disk["epoch_s"])
+        print(
+            json.dumps(
+                {
+                    "contigs": n,
+                    "in_memory_epoch_s": mem["epoch_s"],
+                    "estimated_wait_fraction": round(wait, 4),
+                }
+            )
+        )
+    print("\ncontigs  train  epoch1_s  epoch_s  contigs/s  load_frac  peak_RSS_MiB")
+    for x in rows:
+        print(
+            f"{x['contigs']:>7}  {x['train_contigs']:>5}  {x['first_epoch_s']:>8}  "
+            f"{x['epoch_s']:>7}  {x['contigs_per_s']:>9}  {x['load_fraction']:>9}  "
+            f"{x['peak_rss_mib']:>12}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,547 @@
+"""Training the VAE on feature matrices: streaming, deterministic, resumable.
+
+:func:`train` reads the training samples' matrices row batch by row batch (never a
+whole matrix), holds out a seeded validation split, computes the standardisation
+statistics streaming in float64, fits the model with a checkpoint after every epoch
+and writes, each atomically, into the output directory:
+
+``vae.keras``          the model (``kmervae.model.load_vae`` / ``keras.saving.load_model``)
+``history.tsv``        one row per epoch: losses, per-group MSEs, KL, KL weight, LR
+``training.png``       total loss, per-group reconstruction, KL and LR against epoch
+``architecture.png``   ``keras.utils.plot_model`` picture (skipped if graphviz is missing)
+``provenance.json``    seed, config, versions, training samples, feature layout
+
+A run that is killed resumes from ``checkpoint/`` when rerun with the same
+configuration and data; with the same seed, a resumed run gives the same weights as
+an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import keras
+import numpy as np
+
+from kmervae.errors import KmervaeError
+from kmervae.layout import LAYOUT, N_FEATURES
+from kmervae.model import GROUP_NAMES, KmerVAE, architecture_view, build_vae
+from kmervae.provenance import provenance, write_json_atomic
+from kmervae.vae_config import VAEConfig
+from kmervae.vae_data import MatrixSource, RunningMoments, iter_row_chunks, make_batches, split_rows
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "checkpoint"
+METRICS = ("loss", "reconstruction", "kl", "cosine", *(f"mse_{g}" for g in GROUP_NAMES))
+HISTORY_COLUMNS = (
+    "epoch",
+    *METRICS,
+    *(f"val_{m}" for m in METRICS),
+    "kl_weight",
+    "learning_rate",
+    "seconds",
+    "load_seconds",
+)
+
+
+@dataclass
+class TrainResult:
+    model: KmerVAE
+    history: list[dict]
+    outdir: Path
+    initial_epoch: int
+    stopped_early: bool
+
+
+# ---------------------------------------------------------------------------------
+def set_determinism(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and the backend; make TensorFlow ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    if deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def set_threads(threads: int | None) -> None:
+    """Use at most ``threads`` CPU threads for the backend's ops (None: the backend's choice).
+
+    Must run before the first TensorFlow op; a scheduler's job gets exactly its cores.
+    """
+    if not threads or keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+
+
+def feature_statistics(model: KmerVAE, source: MatrixSource, rows: np.ndarray, chunk=2048):
+    """Mean and standard deviation of the transformed features over ``rows`` (float64)."""
+    moments = RunningMoments(N_FEATURES)
+    for r, raw in iter_row_chunks(source, rows, chunk):
+        x = keras.ops.convert_to_numpy(model.preprocessor.transform(raw))
+        bad = ~np.isfinite(x).all(axis=1)
+        if bad.any():
+            row = int(r[np.flatnonzero(bad)[0]])
+            f = int(np.searchsorted(source.row_starts, row, side="right") - 1)
+            raise KmervaeError(
+                f"file {source.paths[f]}, row {row - int(source.row_starts[f])}: "
+                "non-finite value after the input transform (negative or NaN feature?)"
+            )
+        moments.update(x)
+    return moments.mean, moments.std
+
+
+def kl_weight_at(cfg: VAEConfig, epoch: int) -> float:
+    """KL weight of (0-based) ``epoch``: beta, ramped linearly from 0 if warm-up is on."""
+    if cfg.kl_warmup_epochs <= 0:
+        return float(cfg.beta)
+    return float(cfg.beta) * min(1.0, epoch / cfg.kl_warmup_epochs)
+
+
+def _fingerprint(cfg: VAEConfig, source: MatrixSource) -> str:
+    d = cfg.to_dict()
+    d.pop("epochs")  # more epochs may be asked for when resuming
+    blob = json.dumps({"config": d, "data": source.describe()}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _atomic_save_model(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _export_copy(model: KmerVAE) -> KmerVAE:
+    """An uncompiled copy with the same weights (no optimizer state in vae.keras)."""
+    copy = KmerVAE(model.vae_config)
+    for dst, src in zip(copy.variables, model.variables, strict=True):
+        dst.assign(src)
+    return copy
+
+
+def write_history(path: Path, rows: Sequence[dict]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        f.write("\t".join(HISTORY_COLUMNS) + "\n")
+        for row in rows:
+            f.write("\t".join(_fmt(row.get(c)) for c in HISTORY_COLUMNS) + "\n")
+    os.replace(tmp, path)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "NA"
+    if isinstance(v, int):
+        return str(v)
+    return f"{float(v):.8g}"
+
+
+def read_history(path: Path) -> list[dict]:
+    """Rows of a ``history.tsv`` as dicts of floats (epoch as int)."""
+    lines = Path(path).read_text().splitlines()
+    header = lines[0].split("\t")
+    rows = []
+    for line in lines[1:]:
+        vals = line.split("\t")
+        row = {h: (None if v == "NA" else float(v)) for h, v in zip(header, vals, strict=True)}
+        row["epoch"] = int(row["epoch"])
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------------------------
+class EpochSetup(keras.callbacks.Callback):
+    """At the start of every epoch: data order and KL weight of that epoch."""
+
+    def __init__(self, cfg: VAEConfig, train_batches):
+        super().__init__()
+        self.cfg = cfg
+        self.train_batches = train_batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.train_batches.set_epoch(epoch)
+        self.model.kl_weight.assign(kl_weight_at(self.cfg, epoch))
+
+
+class CheckpointAndRecord(keras.callbacks.Callback):
+    """Records each epoch (history.tsv, log) and checkpoints the whole training state.
+
+    Must come last in the callback list: it saves the state of ReduceLROnPlateau and
+    EarlyStopping after they have seen the epoch, and restores it on resume.
+    """
+
+    STATEFUL: ClassVar[dict[str, tuple[str, ...]]] = {
+        "ReduceLROnPlateau": ("wait", "best", "cooldown_counter"),
+        "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
+    }
+
+    def __init__(self, outdir, fingerprint, cfg, train_batches, history, restored_state=None):
+        super().__init__()
+        self.outdir = Path(outdir)
+        self.ckpt_dir = self.outdir / CHECKPOINT_DIR
+        self.fingerprint = fingerprint
+        self.cfg = cfg
+        self.train_batches = train_batches
+        self.history = list(history)
+        self.restored_state = restored_state
+        self.stateful: list[keras.callbacks.Callback] = []
+
+    def on_train_begin(self, logs=None):
+        if self.restored_state:
+            saved = self.restored_state.get("callbacks", {})
+            for cb in self.stateful:
+                for attr, value in saved.get(type(cb).__name__, {}).items():
+                    setattr(cb, attr, value)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+        self._load0 = self.train_batches.load_seconds
+        self._lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        row = {"epoch": epoch + 1}
+        for c in HISTORY_COLUMNS[1:]:
+            if c in logs:
+                row[c] = float(logs[c])
+        row["kl_weight"] = float(keras.ops.convert_to_numpy(self.model.kl_weight))
+        row["learning_rate"] = self._lr
+        row["seconds"] = time.perf_counter() - self._t0
+        row["load_seconds"] = self.train_batches.load_seconds - self._load0
+        if not all(math.isfinite(row.get(k, 0.0)) for k in ("loss", "val_loss")):
+            self.model.stop_training = True
+            self.diverged_epoch = epoch + 1
+            return  # never checkpoint a diverged model
+        self.history.append(row)
+        write_history(self.outdir / "history.tsv", self.history)
+        v = "val_" if "val_loss" in row else ""
+        log.info(
+            "epoch %d/%d: loss %.6g, %sloss %.6g; %sMSE 7-mers %.4g, 4-mers %.4g, "
+            "3-mers %.4g, GC %.4g; KL %.4g (weight %.3g); lr %.3g; %.1f s (%.1f s loading)",
+            epoch + 1,
+            self.cfg.epochs,
+            row["loss"],
+            v,
+            row[f"{v}loss"],
+            v,
+            row[f"{v}mse_k7"],
+            row[f"{v}mse_k4"],
+            row[f"{v}mse_k3"],
+            row[f"{v}mse_gc"],
+            row[f"{v}kl"],
+            row["kl_weight"],
+            row["learning_rate"],
+            row["seconds"],
+            row["load_seconds"],
+        )
+        self.save(epoch + 1)
+
+    def save(self, epochs_done: int) -> None:
+        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        name = f"epoch{epochs_done:05d}.weights.h5"
+        tmp = self.ckpt_dir / f".tmp{os.getpid()}.weights.h5"
+        self.model.save_weights(tmp)
+        os.replace(tmp, self.ckpt_dir / name)
+        state = {
+            "fingerprint": self.fingerprint,
+            "epoch": epochs_done,
+            "weights": name,
+            "stopped": bool(self.model.stop_training),
+            "history": self.history,
+            "seed_states": [
+                keras.ops.convert_to_numpy(v).tolist() for v in _seed_states(self.model)
+            ],
+            "callbacks": {
+                type(cb).__name__: {
+                    a: (None if getattr(cb, a) is None else float(getattr(cb, a)))
+                    for a in self.STATEFUL[type(cb).__name__]
+                }
+                for cb in self.stateful
+            },
+        }
+        write_json_atomic(self.ckpt_dir / "state.json", state)
+        for old in self.ckpt_dir.glob("epoch*.weights.h5"):
+            if old.name != name:
+                old.unlink()
+
+
+def _seed_states(model: keras.Model) -> list:
+    """The state variables of the model's SeedGenerators (not part of save_weights)."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def _restore_ints(state: dict) -> None:
+    for saved in state.get("callbacks", {}).values():
+        for key in ("wait", "cooldown_counter", "best_epoch", "stopped_epoch"):
+            if saved.get(key) is not None:
+                saved[key] = int(saved[key])
+
+
+# ---------------------------------------------------------------------------------
+def train(
+    features: Sequence[str | os.PathLike],
+    outdir: str | os.PathLike,
+    config: VAEConfig | None = None,
+    *,
+    restart: bool = False,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    plots: bool = True,
+    architecture: bool = True,
+    verbose: int = 0,
+) -> TrainResult:
+    """Train a VAE on the feature matrices ``features``; write outputs to ``outdir``.
+
+    Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
+    data (unless ``restart``). ``extra_callbacks`` run before the checkpointing one.
+    """
+    cfg = config or VAEConfig()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    set_determinism(cfg.seed, cfg.deterministic)
+
+    source = MatrixSource(features)
+    train_rows, val_rows = split_rows(source.n_rows, cfg.val_fraction, cfg.seed)
+    log.info(
+        "%d contigs in %d matrices: %d for training, %d for validation",
+        source.n_rows,
+        len(source.paths),
+        len(train_rows),
+        len(val_rows),
+    )
+    fingerprint = _fingerprint(cfg, source)
+
+    ckpt_dir = outdir / CHECKPOINT_DIR
+    state = None
+    if restart and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    if (ckpt_dir / "state.json").exists():
+        state = json.loads((ckpt_dir / "state.json").read_text())
+        if state.get("fingerprint") != fingerprint:
+            raise KmervaeError(
+                f"directory {ckpt_dir}: holds a checkpoint of a different configuration or "
+                "different feature matrices; delete it or rerun with --restart"
+            )
+        _restore_ints(state)
+
+    model = build_vae(cfg)
+    optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
+    model.compile(optimizer=optimizer, jit_compile=False)
+    if state is None:
+        t0 = time.perf_counter()
+        mean, std = feature_statistics(model, source, train_rows)
+        model.preprocessor.set_statistics(mean, std)
+        log.info(
+            "feature statistics of %d rows in %.1f s", len(train_rows), time.perf_counter() - t0
+        )
+        initial_epoch, history = 0, []
+    else:
+        optimizer.build(model.trainable_variables)
+        model.load_weights(ckpt_dir / state["weights"])
+        for var, value in zip(_seed_states(model), state["seed_states"], strict=True):
+            var.assign(np.asarray(value, dtype=var.dtype))
+        initial_epoch, history = int(state["epoch"]), state["history"]
+        log.info("resuming from the checkpoint after epoch %d", initial_epoch)
+
+    train_batches = make_batches(
+        source,
+        train_rows,
+        cfg.batch_size,
+        shuffle=True,
+        seed=cfg.seed,
+        drop_remainder=True,
+        workers=cfg.loader_workers,
+    )
+    val_batches = (
+        make_batches(
+            source,
+            val_rows,
+            max(cfg.batch_size, 1024),
+            shuffle=False,
+            seed=cfg.seed,
+            drop_remainder=False,
+            workers=cfg.loader_workers,
+        )
+        if len(val_rows)
+        else None
+    )
+    monitor = "val_loss" if val_batches is not None else "loss"
+    recorder = CheckpointAndRecord(outdir, fingerprint, cfg, train_batches, history, state)
+    callbacks: list[keras.callbacks.Callback] = [
+        EpochSetup(cfg, train_batches),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if cfg.reduce_lr:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor,
+                factor=cfg.lr_factor,
+                patience=cfg.lr_patience,
+                min_lr=cfg.min_lr,
+                verbose=0,
+            )
+        )
+    if cfg.early_stopping_patience > 0:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.early_stopping_patience)
+        )
+    recorder.stateful = [
+        cb for cb in callbacks if type(cb).__name__ in CheckpointAndRecord.STATEFUL
+    ]
+    callbacks += [*extra_callbacks, recorder]
+
+    stopped = bool(state and state.get("stopped"))
+    if initial_epoch < cfg.epochs and not stopped:
+        model.fit(
+            train_batches,
+            validation_data=val_batches,
+            epochs=cfg.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=verbose,
+        )
+        if getattr(recorder, "diverged_epoch", None):
+            raise KmervaeError(
+                f"training diverged (loss not finite) in epoch {recorder.diverged_epoch}; "
+                "try a lower --learning-rate; the last good checkpoint is kept in "
+                f"{ckpt_dir}"
+            )
+        stopped = len(recorder.history) < cfg.epochs
+        if stopped:
+            log.info("early stopping after epoch %d", len(recorder.history))
+    history = recorder.history
+
+    write_outputs(
+        model,
+        outdir,
+        cfg,
+        source,
+        history,
+        len(train_rows),
+        len(val_rows),
+        initial_epoch,
+        stopped,
+        plots,
+        architecture,
+    )
+    source.close()
+    if ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    return TrainResult(model, history, outdir, initial_epoch, stopped)
+
+
+def write_outputs(
+    model,
+    outdir,
+    cfg,
+    source,
+    history,
+    n_train,
+    n_val,
+    initial_epoch,
+    stopped,
+    plots=True,
+    architecture=True,
+) -> None:
+    """vae.keras, history.tsv, training.png, architecture.png and provenance.json."""
+    outdir = Path(outdir)
+    _atomic_save_model(_export_copy(model), outdir / "vae.keras")
+    write_history(outdir / "history.tsv", history)
+    if plots:
+        plot_history(history, outdir / "training.png")
+    if plots and architecture:
+        plot_architecture(model, outdir / "architecture.png")
+    write_json_atomic(
+        outdir / "provenance.json",
+        provenance(
+            seed=cfg.seed,
+            config=cfg.to_dict(),
+            training_samples=source.describe(),
+            n_train=n_train,
+            n_val=n_val,
+            epochs_completed=len(history),
+            resumed_from_epoch=initial_epoch or None,
+            stopped_early=stopped,
+            parameters=int(model.count_params()),
+            layout=LAYOUT.describe(),
+            backend=keras.backend.backend(),
+        ),
+    )
+
+
+def plot_history(history: Sequence[dict], path: Path) -> None:
+    """Total loss, per-group reconstruction MSE, KL and learning rate against epoch."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(11, 8), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 2)
+    ep = [r["epoch"] for r in history]
+
+    def series(key):
+        return [r.get(key, np.nan) if r.get(key) is not None else np.nan for r in history]
+
+    ax = axes[0, 0]
+    ax.plot(ep, series("loss"), label="train")
+    if any("val_loss" in r for r in history):
+        ax.plot(ep, series("val_loss"), label="validation")
+    ax.set(title="total loss", xlabel="epoch", yscale="log")
+    ax.legend()
+    ax = axes[0, 1]
+    for g, label in zip(GROUP_NAMES, ("7-mers", "4-mers", "3-mers", "GC"), strict=True):
+        (line,) = ax.plot(ep, series(f"val_mse_{g}"), label=f"{label} (val)")
+        ax.plot(ep, series(f"mse_{g}"), ls="--", color=line.get_color(), alpha=0.6)
+    ax.set(title="reconstruction MSE per group (dashed: train)", xlabel="epoch", yscale="log")
+    ax.legend()
+    ax = axes[1, 0]
+    ax.plot(ep, series("kl"), label="train")
+    ax.plot(ep, series("val_kl"), label="validation")
+    ax.set(title="KL divergence", xlabel="epoch")
+    ax.legend()
+    ax = axes[1, 1]
+    ax.plot(ep, series("learning_rate"))
+    ax.set(title="learning rate", xlabel="epoch", yscale="log")
+    for ax in axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=100)
+    os.replace(tmp, path)
+
+
+def plot_architecture(model: KmerVAE, path: Path) -> bool:
+    """``keras.utils.plot_model`` of the whole VAE; warns and skips without graphviz."""
+    if shutil.which("dot") is None:
+        log.warning(
+            "graphviz 'dot' not found: %s not drawn (install graphviz to get it)", path.name
+        )
+        return False
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    try:
+        keras.utils.plot_model(
+            architecture_view(model),
+            to_file=str(tmp),
+            show_shapes=True,
+            show_layer_names=True,
+            expand_nested=True,
+            dpi=60,
+        )
+    except Exception as err:  # plotting must never fail a training run
+        log.warning("could not draw %s: %s", path.name, err)
+        return False
+    os.replace(tmp, path)
+    return True

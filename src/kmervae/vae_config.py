@@ -1,0 +1,206 @@
+"""Every setting of the VAE and its training, with its default, in one dataclass.
+
+This module imports no TensorFlow, so the workflow can validate its configuration
+cheaply. The defaults are the seed's "Final Architecture" (about 10 M parameters);
+the user's original outline is ``encoder_widths=((4096, 2048), (64, 32), (16, 8))``,
+``shared_widths=(1024, 512)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kmervae.errors import KmervaeError
+from kmervae.layout import KMER_SIZES
+
+RECONSTRUCTION_LOSSES = ("sum", "group_balanced")
+KMER_TRANSFORMS = ("clr", "none")
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Architecture, loss and training settings. Field docs are the CLI help texts."""
+
+    # --- architecture -------------------------------------------------------------
+    encoder_widths: tuple[tuple[int, ...], ...] = ((512, 128), (128, 64), (64, 32))
+    """Dense widths of each encoder branch, one tuple per k-mer group in layout order
+    (7-mers, 4-mers, 3-mers); the decoder branches use them reversed."""
+    shared_widths: tuple[int, ...] = (512,)
+    """Dense widths after the concatenation of the branches (decoder: reversed)."""
+    latent_dim: int = 256
+    """Size of the latent space z."""
+    hierarchical_latent: bool = False
+    """Split z into parts for 7-mers, 4-mers, 3-mers and shared (seed suggestion 5)."""
+    hierarchical_split: tuple[int, ...] = (4, 2, 1, 1)
+    """Relative sizes of the 7-mer, 4-mer, 3-mer and shared latent parts."""
+    negative_slope: float = 0.3
+    """Slope of LeakyReLU for negative inputs."""
+    input_dropout: float = 0.0
+    """Dropout rate on the encoder input, for a denoising VAE (0 = off)."""
+    # --- input transform ----------------------------------------------------------
+    kmer_transform: str = "clr"
+    """Transform of k-mer frequencies before standardisation: clr or none."""
+    pseudocount: float = 0.5
+    """CLR pseudocount in k-mer *count* units (divided by the contig's window count)."""
+    # --- loss ---------------------------------------------------------------------
+    loss: str = "sum"
+    """Reconstruction loss: sum (squared error summed over features) or group_balanced
+    (mean of the per-group MSEs of 7-mers, 4-mers, 3-mers and GC, times 8,361)."""
+    cosine_weight: float = 0.0
+    """Weight of an extra (1 - cosine similarity) reconstruction term (0 = off)."""
+    beta: float = 1.0
+    """Weight of the KL term (beta-VAE)."""
+    kl_warmup_epochs: int = 0
+    """Raise the KL weight linearly from 0 to beta over this many epochs (0 = off)."""
+    # --- training -----------------------------------------------------------------
+    epochs: int = 100
+    """Number of epochs."""
+    batch_size: int = 256
+    """Contigs per training batch."""
+    learning_rate: float = 1e-3
+    """Initial Adam learning rate."""
+    seed: int = 42
+    """Seed of the validation split, shuffling, initialisation and sampling."""
+    val_fraction: float = 0.1
+    """Fraction of contigs held out for validation (seeded split)."""
+    reduce_lr: bool = True
+    """Halve the learning rate when val_loss stops improving (seed suggestion 2)."""
+    lr_factor: float = 0.5
+    """Factor of ReduceLROnPlateau."""
+    lr_patience: int = 10
+    """Patience (epochs) of ReduceLROnPlateau."""
+    min_lr: float = 1e-6
+    """Lower bound of the learning rate."""
+    early_stopping_patience: int = 20
+    """Stop when val_loss has not improved for this many epochs (0 = off)."""
+    deterministic: bool = True
+    """Enable TensorFlow op determinism (bit-identical results for the same seed)."""
+    loader_workers: int = 1
+    """Threads reading batches from the feature matrices."""
+
+    def __post_init__(self):
+        object.__setattr__(
+            self, "encoder_widths", tuple(tuple(int(w) for w in b) for b in self.encoder_widths)
+        )
+        object.__setattr__(self, "shared_widths", tuple(int(w) for w in self.shared_widths))
+        object.__setattr__(
+            self, "hierarchical_split", tuple(int(w) for w in self.hierarchical_split)
+        )
+        self.validate()
+
+    # ------------------------------------------------------------------------------
+    def validate(self) -> None:
+        def bad(msg):
+            raise KmervaeError(f"invalid VAE configuration: {msg}")
+
+        if len(self.encoder_widths) != len(KMER_SIZES):
+            bad(
+                f"encoder_widths needs one tuple per k-mer group {KMER_SIZES}, "
+                f"got {len(self.encoder_widths)}"
+            )
+        for b in self.encoder_widths:
+            if not b or any(w < 1 for w in b):
+                bad(f"encoder_widths entries must be non-empty positive widths, got {b}")
+        if any(w < 1 for w in self.shared_widths):
+            bad(f"shared_widths must be positive, got {self.shared_widths}")
+        if self.latent_dim < 1:
+            bad("latent_dim must be >= 1")
+        if len(self.hierarchical_split) != len(KMER_SIZES) + 1 or any(
+            r < 1 for r in self.hierarchical_split
+        ):
+            bad("hierarchical_split needs 4 positive ratios (7-mer, 4-mer, 3-mer, shared)")
+        if self.hierarchical_latent:
+            self.latent_parts  # noqa: B018 (raises if a part would be empty)
+        if self.loss not in RECONSTRUCTION_LOSSES:
+            bad(f"loss must be one of {RECONSTRUCTION_LOSSES}, got {self.loss!r}")
+        if self.kmer_transform not in KMER_TRANSFORMS:
+            bad(f"kmer_transform must be one of {KMER_TRANSFORMS}, got {self.kmer_transform!r}")
+        if self.kmer_transform == "clr" and not self.pseudocount > 0:
+            bad("pseudocount must be > 0 for the clr transform")
+        if not 0 <= self.input_dropout < 1:
+            bad("input_dropout must be in [0, 1)")
+        if not 0 <= self.val_fraction < 1:
+            bad("val_fraction must be in [0, 1)")
+        if self.epochs < 1 or self.batch_size < 1:
+            bad("epochs and batch_size must be >= 1")
+        if not self.learning_rate > 0 or self.beta < 0 or self.cosine_weight < 0:
+            bad("learning_rate must be > 0; beta and cosine_weight >= 0")
+        if self.kl_warmup_epochs < 0 or self.early_stopping_patience < 0:
+            bad("kl_warmup_epochs and early_stopping_patience must be >= 0")
+        if self.loader_workers < 1:
+            bad("loader_workers must be >= 1")
+
+    @property
+    def latent_parts(self) -> tuple[int, ...]:
+        """Sizes of the 7-mer, 4-mer, 3-mer and shared latent parts (hierarchical only)."""
+        total = sum(self.hierarchical_split)
+        parts = [self.latent_dim * r // total for r in self.hierarchical_split]
+        parts[-1] += self.latent_dim - sum(parts)
+        if min(parts) < 1:
+            raise KmervaeError(f"latent_dim {self.latent_dim} too small for the split")
+        return tuple(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["encoder_widths"] = [list(b) for b in self.encoder_widths]
+        d["shared_widths"] = list(self.shared_widths)
+        d["hierarchical_split"] = list(self.hierarchical_split)
+        return d
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VAEConfig:
+        unknown = sorted(set(data) - set(cls.keys()))
+        if unknown:
+            raise KmervaeError(
+                f"unknown VAE configuration key(s) {unknown}; valid keys: {cls.keys()}"
+            )
+        return cls(**data)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides) -> VAEConfig:
+        """Read a JSON or YAML mapping of config keys; ``overrides`` win."""
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except OSError as err:
+            raise KmervaeError(f"file {path}: cannot read config: {err}") from err
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+
+                data = yaml.safe_load(text) or {}
+            else:
+                data = json.loads(text)
+        except Exception as err:
+            raise KmervaeError(f"file {path}: cannot parse config: {err}") from err
+        if not isinstance(data, dict):
+            raise KmervaeError(f"file {path}: config must be a mapping of keys to values")
+        data.update(overrides)
+        return cls.from_dict(data)
+
+
+def field_help() -> dict[str, str]:
+    """The docstring of every field (read from the source), used as CLI help."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(VAEConfig))
+    helps: dict[str, str] = {}
+    body = tree.body[0].body
+    for node, nxt in zip(body, [*body[1:], None], strict=True):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(getattr(nxt, "value", None), ast.Constant)
+        ):
+            helps[node.target.id] = " ".join(str(nxt.value.value).split())
+    return helps

@@ -1,0 +1,207 @@
+"""Streaming rows of feature matrices (.npy) into training batches.
+
+A matrix is opened with ``np.load(mmap_mode="r")`` only to read its header (shape,
+dtype, data offset); rows are then read with ``os.preadv`` straight into a batch
+buffer. Pages of a memory map that has been read stay in the process's resident set,
+so reading a large matrix through one memory map makes RSS grow with the matrix;
+positional reads go through the page cache instead and keep RSS flat, whatever the
+number of contigs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from kmervae.errors import InputError
+from kmervae.layout import N_FEATURES
+
+
+class MatrixSource:
+    """Row access to one or more feature matrices, addressed by a global row index."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike]):
+        if not paths:
+            raise InputError("--features", "no feature matrix given")
+        self.paths = [Path(p) for p in paths]
+        self.n_rows_per_file: list[int] = []
+        self._offsets: list[int] = []
+        self._fds: list[int] = []
+        for path in self.paths:
+            try:
+                mm = np.load(path, mmap_mode="r")
+            except (OSError, ValueError) as err:
+                raise InputError(path, f"cannot open as a .npy matrix: {err}") from err
+            if not isinstance(mm, np.memmap) or mm.ndim != 2 or mm.shape[1] != N_FEATURES:
+                raise InputError(
+                    path, f"expected a 2-D matrix with {N_FEATURES} columns, got shape {mm.shape}"
+                )
+            if mm.dtype != np.dtype("<f4") or not mm.flags.c_contiguous:
+                raise InputError(
+                    path, f"expected little-endian float32 in C order, got {mm.dtype.str}"
+                )
+            self.n_rows_per_file.append(int(mm.shape[0]))
+            self._offsets.append(int(mm.offset))
+            del mm
+            self._fds.append(os.open(path, os.O_RDONLY))
+        self.row_starts = np.concatenate([[0], np.cumsum(self.n_rows_per_file)]).astype(np.int64)
+        self.n_rows = int(self.row_starts[-1])
+        if self.n_rows == 0:
+            raise InputError(self.paths[0], "the feature matrices hold no contigs")
+
+    _ROW_BYTES = N_FEATURES * 4
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``rows`` (global indices, ascending) as a new float32 array."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), N_FEATURES), dtype=np.float32)
+        if len(rows) == 0:
+            return out
+        file_of = np.searchsorted(self.row_starts, rows, side="right") - 1
+        # runs of consecutive rows within one file are read with one call
+        breaks = np.flatnonzero((np.diff(rows) != 1) | (np.diff(file_of) != 0)) + 1
+        starts = np.concatenate([[0], breaks])
+        stops = np.concatenate([breaks, [len(rows)]])
+        for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+            f = int(file_of[a])
+            local = int(rows[a] - self.row_starts[f])
+            offset = self._offsets[f] + local * self._ROW_BYTES
+            view = memoryview(out[a:b]).cast("B")
+            got = os.preadv(self._fds[f], [view], offset)
+            if got != view.nbytes:
+                raise InputError(self.paths[f], f"file is truncated (row {local + b - a - 1})")
+        return out
+
+    def close(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def describe(self) -> list[dict]:
+        return [
+            {"path": str(p.resolve()), "n_contigs": n, "bytes": p.stat().st_size}
+            for p, n in zip(self.paths, self.n_rows_per_file, strict=True)
+        ]
+
+
+def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded split of ``range(n_rows)`` into ascending train and validation indices."""
+    n_val = round(n_rows * val_fraction)
+    if val_fraction > 0 and n_rows >= 2:
+        n_val = min(max(n_val, 1), n_rows - 1)
+    perm = np.random.default_rng([seed, 0x5EED]).permutation(n_rows)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def _import_pydataset():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class _BatchesBase:
+    """Batches of raw feature rows; for training, a new seeded order every epoch."""
+
+    def _init(self, source, rows, batch_size, shuffle, seed, drop_remainder):
+        self.source = source
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.seed = seed
+        self.epoch = 0
+        n = len(self.rows)
+        if drop_remainder and n > self.batch_size:
+            self._n_batches = n // self.batch_size
+        else:
+            self._n_batches = max(1, math.ceil(n / self.batch_size))
+        self._order = None
+        self._order_epoch = None
+        self.load_seconds = 0.0
+        self.batches_loaded = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _rows_of_batch(self, idx: int) -> np.ndarray:
+        if self.shuffle:
+            if self._order_epoch != self.epoch:
+                rng = np.random.default_rng([self.seed, 0xBA7C, self.epoch])
+                self._order = rng.permutation(self.rows)
+                self._order_epoch = self.epoch
+            rows = self._order[idx * self.batch_size : (idx + 1) * self.batch_size]
+            return np.sort(rows)
+        return self.rows[idx * self.batch_size : (idx + 1) * self.batch_size]
+
+    def __len__(self):
+        return self._n_batches
+
+    def __getitem__(self, idx):
+        import time
+
+        if idx >= self._n_batches:
+            raise IndexError(idx)
+        t0 = time.perf_counter()
+        batch = self.source.read(self._rows_of_batch(idx))
+        self.load_seconds += time.perf_counter() - t0
+        self.batches_loaded += 1
+        return (batch,)
+
+    def on_epoch_end(self):
+        # Keras may call this more than once per epoch; the epoch is set explicitly
+        # with set_epoch() by the training loop instead.
+        pass
+
+
+def make_batches(source, rows, batch_size, *, shuffle, seed, drop_remainder, workers=1):
+    """A ``keras.utils.PyDataset`` yielding ``(raw_rows,)`` batches of ``rows``."""
+    PyDataset = _import_pydataset()
+
+    class RowBatches(_BatchesBase, PyDataset):
+        def __init__(self):
+            PyDataset.__init__(self, workers=workers, use_multiprocessing=False)
+            self._init(source, rows, batch_size, shuffle, seed, drop_remainder)
+
+    return RowBatches()
+
+
+def iter_row_chunks(source: MatrixSource, rows: np.ndarray, chunk: int = 2048):
+    """Yield ``(rows_chunk, matrix_chunk)`` over ascending ``rows``."""
+    for a in range(0, len(rows), chunk):
+        r = rows[a : a + chunk]
+        yield r, source.read(r)
+
+
+class RunningMoments:
+    """Per-column mean and variance, merged chunk by chunk in float64 (Chan et al.)."""
+
+    def __init__(self, n_columns: int):
+        self.n = 0
+        self.mean = np.zeros(n_columns, dtype=np.float64)
+        self.m2 = np.zeros(n_columns, dtype=np.float64)
+
+    def update(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        nb = x.shape[0]
+        if nb == 0:
+            return
+        mb = x.mean(axis=0)
+        m2b = ((x - mb) ** 2).sum(axis=0)
+        n = self.n + nb
+        delta = mb - self.mean
+        self.mean = self.mean + delta * (nb / n)
+        self.m2 = self.m2 + m2b + delta**2 * (self.n * nb / n)
+        self.n = n
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.m2 / max(self.n, 1))

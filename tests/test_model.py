@@ -1,0 +1,275 @@
+"""The VAE network: shapes, parameter counts, input transform, losses, save/load."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from kmervae.layout import LAYOUT, N_FEATURES
+from kmervae.model import (
+    GROUP_NAMES,
+    MergeBranchOutputs,
+    build_vae,
+    cosine_loss,
+    embed,
+    group_mse,
+    kl_divergence,
+    load_vae,
+    reconstruction_group_balanced,
+    reconstruction_sum,
+    transform_features,
+)
+from kmervae.vae_config import VAEConfig
+from kmervae.vae_testdata import synthetic_features
+
+N_TARGET = N_FEATURES - 1
+TINY = VAEConfig(
+    encoder_widths=((16, 8), (8, 4), (4, 4)), shared_widths=(16,), latent_dim=4, seed=3
+)
+ORIGINAL = VAEConfig(encoder_widths=((4096, 2048), (64, 32), (16, 8)), shared_widths=(1024, 512))
+
+
+# --------------------------------------------------------------------------- shapes
+def expected_dense_kernels(cfg: VAEConfig):
+    """(encoder, decoder) lists of (name, (in, out)) of every Dense layer, by hand."""
+    n_kmers = {7: 8192, 4: 136, 3: 32}
+    enc, dec = [], []
+    ends = []
+    for k, widths in zip((7, 4, 3), cfg.encoder_widths, strict=True):
+        prev = n_kmers[k] + 2  # + GC + length
+        for i, w in enumerate(widths, 1):
+            enc.append((f"enc_k{k}_{i}_dense", (prev, w)))
+            prev = w
+        ends.append(prev)
+    prev = sum(ends)
+    for i, w in enumerate(cfg.shared_widths, 1):
+        enc.append((f"enc_shared_{i}_dense", (prev, w)))
+        prev = w
+    if cfg.hierarchical_latent:
+        for part, src, name in zip(
+            cfg.latent_parts, [*ends, prev], ["k7", "k4", "k3", "shared"], strict=True
+        ):
+            enc += [(f"z_mean_{name}", (src, part)), (f"z_log_var_{name}", (src, part))]
+        z_shared, z_branch = cfg.latent_parts[-1], cfg.latent_parts[:-1]
+    else:
+        enc += [("z_mean", (prev, cfg.latent_dim)), ("z_log_var", (prev, cfg.latent_dim))]
+        z_shared, z_branch = cfg.latent_dim, (0, 0, 0)
+    prev = z_shared
+    for i, w in enumerate([*reversed(cfg.shared_widths), sum(ends)], 1):
+        dec.append((f"dec_shared_{i}_dense", (prev, w)))
+        prev = w
+    trunk = prev
+    for k, widths, zk in zip((7, 4, 3), cfg.encoder_widths, z_branch, strict=True):
+        p = trunk + zk
+        for i, w in enumerate(reversed(widths), 1):
+            dec.append((f"dec_k{k}_{i}_dense", (p, w)))
+            p = w
+        dec.append((f"dec_k{k}_out", (p, n_kmers[k] + 1)))  # + GC prediction
+    return enc, dec
+
+
+def expected_counts(kernels):
+    """(trainable, non-trainable) parameters: Dense in*out+out; BN 2 + 2 per unit."""
+    trainable = non_trainable = 0
+    for name, (i, o) in kernels:
+        trainable += i * o + o
+        if name.endswith("_dense"):  # followed by BatchNormalization
+            trainable += 2 * o
+            non_trainable += 2 * o
+    return trainable, non_trainable
+
+
+def n_params(weights):
+    return sum(math.prod(w.shape) for w in weights)
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [VAEConfig(), ORIGINAL, VAEConfig(hierarchical_latent=True), TINY],
+    ids=["final", "original", "hierarchical", "tiny"],
+)
+def test_layer_shapes_and_parameter_counts(cfg):
+    model = build_vae(cfg)
+    for sub, kernels in zip(
+        (model.encoder, model.decoder), expected_dense_kernels(cfg), strict=True
+    ):
+        dense = {
+            layer.name: tuple(layer.kernel.shape)
+            for layer in sub.layers
+            if isinstance(layer, keras.layers.Dense)
+        }
+        assert dense == dict(kernels)
+        for layer in sub.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                units = dense[layer.name.replace("_bn", "_dense")][1]
+                assert tuple(layer.gamma.shape) == (units,)
+        trainable, non_trainable = expected_counts(kernels)
+        assert n_params(sub.trainable_weights) == trainable
+        assert n_params(sub.non_trainable_weights) == non_trainable
+    assert [tuple(t.shape) for t in model.encoder.outputs] == [(None, cfg.latent_dim)] * 2
+    assert tuple(model.encoder.inputs[0].shape) == (None, N_FEATURES)
+    assert tuple(model.decoder.outputs[0].shape) == (None, N_TARGET)
+    # preprocessing statistics travel as weights: mean and std per input feature
+    assert n_params(model.preprocessor.weights) == 2 * N_FEATURES
+
+
+def test_default_is_about_ten_million_parameters():
+    enc, dec = expected_dense_kernels(VAEConfig())
+    total = sum(expected_counts(enc)) + sum(expected_counts(dec))
+    assert 9e6 < total < 11e6
+    # the seed's branch widths: concatenation of 128 + 64 + 32 = 224
+    assert dict(enc)["enc_shared_1_dense"] == (224, 512)
+    assert dict(dec)["dec_shared_2_dense"] == (512, 224)
+    assert dict(dec)["dec_k7_out"] == (512, 8193)
+
+
+def test_forward_pass_shapes():
+    model = build_vae(TINY)
+    x, _ = synthetic_features(5, seed=1)
+    out = model(x, training=True)
+    assert tuple(out["reconstruction"].shape) == (5, N_TARGET)
+    assert tuple(out["target"].shape) == (5, N_TARGET)
+    assert tuple(out["z_mean"].shape) == (5, TINY.latent_dim)
+
+
+def test_gc_output_is_mean_of_branch_predictions():
+    outs = [np.full((2, n + 1), float(i)) for i, n in enumerate((8192, 136, 32))]
+    outs[0][:, -1], outs[1][:, -1], outs[2][:, -1] = 0.3, 0.6, 1.5
+    merged = np.asarray(MergeBranchOutputs()([o.astype("float32") for o in outs]))
+    assert merged.shape == (2, N_TARGET)
+    assert np.all(merged[:, LAYOUT.target_slice(7)] == 0)
+    assert np.all(merged[:, LAYOUT.target_slice(4)] == 1)
+    assert np.all(merged[:, LAYOUT.target_slice(3)] == 2)
+    np.testing.assert_allclose(merged[:, -1], 0.8, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- transform
+def test_transform_clr_by_hand():
+    x, _ = synthetic_features(1, seed=2, min_length=1500, max_length=1500)
+    out = np.asarray(transform_features(x, "clr", 0.5), dtype=np.float64)
+    assert out.shape == (1, N_FEATURES)
+    np.testing.assert_allclose(out[0, 0], math.log10(1500), rtol=1e-6)
+    for k in (7, 4, 3):
+        f = x[0, LAYOUT.kmer_slice(k)].astype(np.float64)
+        logf = np.log(f + 0.5 / (1500 - k + 1))
+        np.testing.assert_allclose(out[0, LAYOUT.kmer_slice(k)], logf - logf.mean(), atol=2e-5)
+    assert out[0, -1] == pytest.approx(x[0, -1])
+    none = np.asarray(transform_features(x, "none", 0.5))
+    np.testing.assert_array_equal(none[0, 1:], x[0, 1:])
+
+
+def test_preprocessor_standardises():
+    model = build_vae(TINY)
+    x, _ = synthetic_features(50, seed=4)
+    t = np.asarray(model.preprocessor.transform(x), dtype=np.float64)
+    model.preprocessor.set_statistics(t.mean(0), t.std(0))
+    h = np.asarray(model.preprocessor(x), dtype=np.float64)
+    varying = t.std(0) > 1e-6
+    np.testing.assert_allclose(h.mean(0)[varying], 0, atol=1e-3)
+    np.testing.assert_allclose(h.std(0)[varying], 1, atol=1e-3)
+
+
+# --------------------------------------------------------------------------- losses
+def _group_errors():
+    """Target 0; reconstruction errors 1, 2, 3, 4 in the 7-mer, 4-mer, 3-mer, GC groups."""
+    target = np.zeros((2, N_TARGET), dtype="float32")
+    recon = np.zeros_like(target)
+    for value, k in zip((1, 2, 3), (7, 4, 3), strict=True):
+        recon[:, LAYOUT.target_slice(k)] = value
+    recon[:, -1] = 4
+    return target, recon
+
+
+def test_group_mse_and_reconstruction_losses_by_hand():
+    target, recon = _group_errors()
+    mses = {k: float(v) for k, v in group_mse(target, recon).items()}
+    assert mses == {"k7": 1.0, "k4": 4.0, "k3": 9.0, "gc": 16.0}
+    assert list(mses) == list(GROUP_NAMES)
+    # sum: 8192 * 1 + 136 * 4 + 32 * 9 + 1 * 16 per row, averaged over rows
+    assert float(reconstruction_sum(target, recon)) == pytest.approx(9040.0)
+    # group_balanced: mean of (1, 4, 9, 16) times 8,361
+    assert float(reconstruction_group_balanced(target, recon)) == pytest.approx(7.5 * 8361)
+
+
+def test_cosine_loss_by_hand():
+    t = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 2.0, 3.0]], dtype="float32")
+    r = np.array([[2.0, 0.0, 0.0], [1.0, -1.0, 0.0], [-1.0, -2.0, -3.0]], dtype="float32")
+    # 1 - cos per row: 0, 1, 2
+    assert float(cosine_loss(t, r)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_kl_by_hand():
+    z_mean = np.array([[1.0, 0.0], [0.0, 0.0]], dtype="float32")
+    z_log_var = np.array([[0.0, math.log(2.0)], [0.0, 0.0]], dtype="float32")
+    # row 1: -0.5 * [(1 + 0 - 1 - 1) + (1 + log 2 - 0 - 2)] = 1 - log(2) / 2; row 2: 0
+    assert float(kl_divergence(z_mean, z_log_var)) == pytest.approx((1 - math.log(2) / 2) / 2)
+
+
+@pytest.mark.parametrize("loss", ["sum", "group_balanced"])
+def test_total_loss_combines_terms(loss):
+    cfg = VAEConfig(**{**TINY.to_dict(), "loss": loss, "beta": 0.5, "cosine_weight": 2.0})
+    model = build_vae(cfg)
+    target, recon = _group_errors()
+    z_mean = np.array([[1.0, 0, 0, 0], [0, 0, 0, 0]], dtype="float32")
+    y_pred = {
+        "target": target,
+        "reconstruction": recon,
+        "z_mean": z_mean,
+        "z_log_var": np.zeros_like(z_mean),
+    }
+    rec = 9040.0 if loss == "sum" else 7.5 * 8361
+    cos = 1.0  # target 0: dot product 0, so 1 - cosine = 1 in every row
+    kl = 0.25  # row 1: 0.5 * 1^2, row 2: 0; mean 0.25
+    total = float(model.compute_loss(y_pred=y_pred))
+    assert total == pytest.approx(rec + 0.5 * kl + 2.0 * cos, rel=1e-6)
+    assert float(model.trackers["mse_gc"].result()) == pytest.approx(16.0)
+
+
+# --------------------------------------------------------------------------- save / load
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        TINY,
+        VAEConfig(
+            **{
+                **TINY.to_dict(),
+                "hierarchical_latent": True,
+                "latent_dim": 8,
+                "input_dropout": 0.1,
+                "kmer_transform": "none",
+            }
+        ),
+    ],
+    ids=["tiny", "hierarchical-dropout-none"],
+)
+def test_save_load_round_trip(tmp_path, cfg):
+    model = build_vae(cfg)
+    x, _ = synthetic_features(30, seed=5)
+    t = np.asarray(model.preprocessor.transform(x), dtype=np.float64)
+    model.preprocessor.set_statistics(t.mean(0), t.std(0))
+    model(x, training=True)  # move BN statistics and seed state away from initial values
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model)
+    assert loaded.vae_config == cfg
+    for a, b in zip(model.weights, loaded.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(embed(model, x, batch_size=7), embed(loaded, x, batch_size=7))
+    np.testing.assert_array_equal(embed(model, x), embed(load_vae(path), x))
+
+
+def test_embed_streams_a_path_like_an_array(tmp_path):
+    model = build_vae(TINY)
+    x, _ = synthetic_features(23, seed=6)
+    np.save(tmp_path / "m.npy", x)
+    z = embed(model, tmp_path / "m.npy", batch_size=5)
+    assert z.shape == (23, TINY.latent_dim) and z.dtype == np.float32
+    np.testing.assert_allclose(z, embed(model, x, batch_size=23), rtol=1e-5, atol=1e-6)
