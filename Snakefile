@@ -14,6 +14,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/features.smk"
+include: "workflow/rules/model.smk"
 
 
 localrules:
@@ -21,7 +22,6 @@ localrules:
 
 
 rule all:
-    default_target: True
-    """Every sample's outputs."""
+    """Every sample's features, the trained model and its pictures."""
     input:
         final_outputs(),

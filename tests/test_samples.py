@@ -68,3 +68,31 @@ def test_bad_sample_names_are_rejected(tmp_path):
     table.write_text("name\tpath\nx\tx.fa\n")
     with pytest.raises(KmervaeError, match="header"):
         discover_samples(None, table)
+
+
+def _samples(*names):
+    from kmervae.samples import Sample
+
+    return {n: Sample(n, f"{n}.fa") for n in names}
+
+
+def test_training_samples_default_to_all_then_stick_to_the_trained_model(tmp_path):
+    import json
+
+    from kmervae.samples import choose_training_samples
+
+    provenance = tmp_path / "model" / "provenance.json"
+    assert choose_training_samples(_samples("a", "b"), None, provenance) == ["a", "b"]
+    provenance.parent.mkdir()
+    provenance.write_text(json.dumps({"training_samples": [{"path": "/x/results/features/a.npy"}]}))
+    # a new sample "c" does not change the training set of the existing model
+    assert choose_training_samples(_samples("a", "b", "c"), None, provenance) == ["a"]
+    # configured samples win
+    assert choose_training_samples(_samples("a", "b", "c"), ["b", "c"], provenance) == [
+        "b",
+        "c",
+    ]
+    with pytest.raises(KmervaeError, match="unknown samples"):
+        choose_training_samples(_samples("a"), ["zzz"], provenance)
+    with pytest.raises(KmervaeError, match="no longer inputs"):
+        choose_training_samples(_samples("b"), None, provenance)

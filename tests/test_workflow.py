@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -44,15 +45,24 @@ def planned_jobs(workdir: Path) -> set[tuple[str, str]]:
 @pytest.fixture
 def workdir(tmp_path, rng):
     (tmp_path / "in").mkdir()
-    (tmp_path / "config.yaml").write_text("input_dir: in\nsamples: null\n")
+    (tmp_path / "config.yaml").write_text(
+        "input_dir: in\nsamples: null\nvae: {epochs: 2, batch_size: 8, seed: 3}\n"
+    )
     records = [(f"a{i}", random_sequence(rng, rng.randint(800, 5000))) for i in range(30)]
     write_fasta(tmp_path / "in" / "first.fna.gz", records)
     return tmp_path
 
 
-def test_workflow_builds_features_and_adding_a_sample_runs_only_that_sample(workdir, rng):
+def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng):
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-3000:]
+    model_dir = workdir / "results/model"
+    for name in ("vae.keras", "history.tsv", "training.png", "provenance.json", "architecture.png"):
+        assert (model_dir / name).stat().st_size > 0, name
+    assert (model_dir / "history.tsv").read_text().count("\n") == 3  # header + 2 epochs
+    provenance = json.loads((model_dir / "provenance.json").read_text())
+    assert provenance["seed"] == 3 and provenance["config"]["epochs"] == 2
+    assert [Path(s["path"]).name for s in provenance["training_samples"]] == ["first.npy"]
     matrix = np.load(workdir / "results/features/first.npy", mmap_mode="r")
     index = (workdir / "results/features/first.contigs.tsv").read_text().splitlines()
     assert matrix.shape == (len(index) - 1, 8362)
@@ -61,11 +71,13 @@ def test_workflow_builds_features_and_adding_a_sample_runs_only_that_sample(work
     for rule in ("count_kmers", "assemble_features"):
         assert (workdir / f"results/logs/{rule}/first.log").exists()
         assert (workdir / f"results/benchmarks/{rule}/first.tsv").exists()
+    assert "trained 2 epochs" in (workdir / "results/logs/train_vae.log").read_text()
     assert not list((workdir / "results").glob("tables/*.npy"))
     assert "kept" in (workdir / "results/logs/count_kmers/first.log").read_text()
 
     assert planned_jobs(workdir) == set()  # up to date
     first_mtime = (workdir / "results/features/first.npy").stat().st_mtime_ns
+    model_mtime = (model_dir / "vae.keras").stat().st_mtime_ns
 
     write_fasta(workdir / "in" / "second.fa", [("b0", random_sequence(rng, 3000))])
     assert planned_jobs(workdir) == {
@@ -75,6 +87,8 @@ def test_workflow_builds_features_and_adding_a_sample_runs_only_that_sample(work
     assert snakemake(workdir).returncode == 0
     assert (workdir / "results/features/second.npy").exists()
     assert (workdir / "results/features/first.npy").stat().st_mtime_ns == first_mtime
+    # the model is not retrained for a new sample
+    assert (model_dir / "vae.keras").stat().st_mtime_ns == model_mtime
 
 
 def test_bad_sample_fails_its_job_without_output(workdir):
@@ -125,6 +139,11 @@ def test_slurm_profile_dry_run_sets_account_partition_and_resources(workdir):
     assert count["slurm_account"] == "your_account"
     assert count["slurm_partition"] == "your_cpu_partition"
     assert int(count["mem_mb"]) >= 500 and count["runtime"] != "<TBD>"
+    train = resources["train_vae"]
+    assert train["gpu"] == "1" and train["cpus_per_gpu"] == "8"
+    assert train["slurm_partition"] == "your_gpu_partition"
+    assert train["slurm_account"] == "your_account"
+    assert int(train["mem_mb"]) >= 3000
 
 
 def test_local_profile_dry_run(workdir):

@@ -9,6 +9,7 @@ Two files mapping to one sample name is an error, never a silent choice.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -115,3 +116,44 @@ def discover_samples(
             f"and no rows in samples table {samples_table}"
         )
     return dict(sorted(samples.items()))
+
+
+def recorded_training_samples(provenance_path: str | os.PathLike) -> list[str] | None:
+    """Names of the samples a trained model was trained on, from its provenance.json.
+
+    The workflow names a sample's matrix ``{sample}.npy``; None if there is no model yet.
+    """
+    path = Path(provenance_path)
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    return [Path(item["path"]).name.removesuffix(".npy") for item in record["training_samples"]]
+
+
+def choose_training_samples(
+    samples: dict[str, Sample],
+    configured: list[str] | None,
+    provenance_path: str | os.PathLike,
+) -> list[str]:
+    """The samples the model is trained on.
+
+    ``configured`` (config key train_samples) wins. Otherwise a model that already exists
+    keeps the samples it was trained on, so that adding a sample embeds it with that model
+    instead of retraining; with no model yet, every sample is used.
+    """
+    if configured:
+        chosen = list(configured)
+        unknown = [name for name in chosen if name not in samples]
+        if unknown:
+            raise KmervaeError(f"train_samples names unknown samples: {unknown}")
+        return chosen
+    recorded = recorded_training_samples(provenance_path)
+    if recorded is None:
+        return list(samples)
+    missing = [name for name in recorded if name not in samples]
+    if missing:
+        raise KmervaeError(
+            f"the model in {Path(provenance_path).parent} was trained on samples that are no "
+            f"longer inputs: {missing}; set train_samples, or delete that folder to retrain"
+        )
+    return recorded

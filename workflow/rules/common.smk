@@ -23,11 +23,20 @@ shell.prefix(
 )
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from kmervae.samples import discover_samples  # noqa: E402
+from kmervae.commands.train import options_for  # noqa: E402
+from kmervae.samples import choose_training_samples, discover_samples  # noqa: E402
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 SAMPLES = discover_samples(config["input_dir"], config["samples"])
+
+MODEL_DIR = "results/model"
+TRAIN_SAMPLES = choose_training_samples(
+    SAMPLES, config["train_samples"], f"{MODEL_DIR}/provenance.json"
+)
+# `kmervae train` options from the vae: section, checked here so that a typo stops the
+# workflow before any job runs
+TRAIN_OPTIONS = " ".join(shlex.quote(o) for o in options_for(config["vae"]))
 
 
 wildcard_constraints:
@@ -57,9 +66,47 @@ def assemble_runtime(wildcards, input, attempt):
     return int(5 + attempt * gb * 3)
 
 
+def training_matrices(wildcards):
+    """Feature matrices of the training samples."""
+    return expand("results/features/{sample}.npy", sample=TRAIN_SAMPLES)
+
+
+def matrix_contigs(paths):
+    """Contigs in .npy feature matrices, from their sizes (8,362 float32 per row)."""
+    return sum(os.path.getsize(p) for p in paths) // (8362 * 4)
+
+
+def train_mem_mb(wildcards, attempt):
+    """Measured peak RSS of training is ~1.5 GB, flat in the number of contigs
+    (BENCHMARKS.md); doubled for headroom, more on each retry."""
+    return 3000 * attempt
+
+
+def train_runtime(wildcards, input, attempt):
+    """Minutes: ~1,000 contigs/s per epoch on 2 CPU cores (BENCHMARKS.md), up to the
+    configured epochs; a GPU is much faster. Longer on each retry."""
+    epochs = config["vae"].get("epochs", 100)
+    seconds = epochs * matrix_contigs(input.features) / 1000
+    return int(15 + attempt * seconds / 60 * 2)
+
+
 def final_outputs():
-    """What `snakemake` with no target builds: every sample's feature matrix."""
-    return expand(
-        ["results/features/{sample}.npy", "results/features/{sample}.contigs.tsv"],
-        sample=SAMPLES,
-    )
+    """What `snakemake` with no target builds: every sample's feature matrix and the
+    trained model with its pictures."""
+    return [
+        *expand(
+            ["results/features/{sample}.npy", "results/features/{sample}.contigs.tsv"],
+            sample=SAMPLES,
+        ),
+        *expand(
+            "{model_dir}/{name}",
+            model_dir=MODEL_DIR,
+            name=[
+                "vae.keras",
+                "history.tsv",
+                "training.png",
+                "provenance.json",
+                "architecture.png",
+            ],
+        ),
+    ]

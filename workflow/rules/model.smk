@@ -1,0 +1,48 @@
+"""Training the three-branch VAE on the training samples' feature matrices."""
+
+
+rule train_vae:
+    """Train the VAE (settings: config vae:); resumes from a checkpoint if interrupted."""
+    input:
+        features=training_matrices,
+    output:
+        model=f"{MODEL_DIR}/vae.keras",
+        history=f"{MODEL_DIR}/history.tsv",
+        plot=f"{MODEL_DIR}/training.png",
+        provenance=f"{MODEL_DIR}/provenance.json",
+    log:
+        "results/logs/train_vae.log",
+    benchmark:
+        "results/benchmarks/train_vae.tsv"
+    conda:
+        "../../envs/vae.yaml"
+    threads: 8
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+    params:
+        outdir=subpath(output.model, parent=True),
+        options=TRAIN_OPTIONS,
+    shell:
+        "kmervae train --features {input.features:q} --outdir {params.outdir:q}"
+        " --threads {threads} --no-architecture {params.options} 2> {log:q}"
+
+
+rule draw_architecture:
+    """Picture of the network with the shape of every layer (needs graphviz)."""
+    input:
+        model=rules.train_vae.output.model,
+    output:
+        picture=f"{MODEL_DIR}/architecture.png",
+    log:
+        "results/logs/draw_architecture.log",
+    benchmark:
+        "results/benchmarks/draw_architecture.tsv"
+    conda:
+        "../../envs/vae.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "kmervae architecture {input.model:q} --output {output.picture:q} 2> {log:q}"
