@@ -15,6 +15,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/model.smk"
+include: "workflow/rules/embed.smk"
 
 
 localrules:

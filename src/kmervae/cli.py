@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assemble": ("kmervae.commands.assemble", "join per-group tables into a feature matrix"),
     "train": ("kmervae.commands.train", "train the three-branch VAE on feature matrices"),
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
+    "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),
 }
 
 

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import layers, ops
 
+from kmervae.errors import InputError
 from kmervae.layout import LAYOUT, N_FEATURES
 from kmervae.vae_config import VAEConfig
 
@@ -324,8 +326,12 @@ class KmerVAE(keras.Model):
     """Raw feature rows in; ``call`` returns a dict with ``reconstruction``, ``target``,
     ``z_mean`` and ``z_log_var``. The loss is computed in :meth:`compute_loss`."""
 
-    def __init__(self, config: VAEConfig | dict | None = None, **kwargs):
+    def __init__(
+        self, config: VAEConfig | dict | None = None, layout: dict | None = None, **kwargs
+    ):
         super().__init__(**kwargs)
+        # the feature layout the model was built for; load_vae compares it with ours
+        self.layout = layout if layout is not None else LAYOUT.describe()
         if config is None:
             config = VAEConfig()
         elif isinstance(config, dict):
@@ -392,7 +398,12 @@ class KmerVAE(keras.Model):
         return total
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, "config": self.vae_config.to_dict()}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "config": self.vae_config.to_dict(),
+            "layout": self.layout,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -405,8 +416,31 @@ def build_vae(config: VAEConfig | None = None) -> KmerVAE:
 
 
 def load_vae(path) -> KmerVAE:
-    """Load a ``vae.keras`` written by :func:`kmervae.training.train`."""
-    return keras.saving.load_model(path, compile=False)
+    """Load a ``vae.keras`` written by :func:`kmervae.training.train`.
+
+    Checks that it is a kmervae model made for this feature layout; anything else is a
+    clear error rather than wrong embeddings.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such model file")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as err:  # keras raises many kinds; all mean "not a usable model"
+        raise InputError(path, f"cannot be loaded as a kmervae model ({err})") from None
+    if not isinstance(model, KmerVAE):
+        raise InputError(path, f"is a {type(model).__name__}, not a kmervae VAE")
+    expected = LAYOUT.describe()
+    if model.layout != expected:
+        raise InputError(
+            path,
+            "was trained on another feature layout "
+            f"(model: layout version {model.layout.get('layout_version')}, "
+            f"{model.layout.get('n_features')} features; this kmervae: version "
+            f"{expected['layout_version']}, {expected['n_features']} features); "
+            "retrain it with this version",
+        )
+    return model
 
 
 def embedding_model(model: KmerVAE) -> keras.Model:

@@ -31,6 +31,11 @@ validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 SAMPLES = discover_samples(config["input_dir"], config["samples"])
 
 MODEL_DIR = "results/model"
+# the model that embeds every sample: one trained elsewhere, or the one trained here
+MODEL = config["model"] or f"{MODEL_DIR}/vae.keras"
+TRAINS_MODEL = not config["model"]
+if not TRAINS_MODEL and not Path(MODEL).exists():
+    raise WorkflowError(f"config model: {MODEL} does not exist")
 TRAIN_SAMPLES = choose_training_samples(
     SAMPLES, config["train_samples"], f"{MODEL_DIR}/provenance.json"
 )
@@ -90,23 +95,36 @@ def train_runtime(wildcards, input, attempt):
     return int(15 + attempt * seconds / 60 * 2)
 
 
+def embed_runtime(wildcards, input, attempt):
+    """Minutes: embedding runs at thousands of contigs per second on 2 cores."""
+    return int(10 + attempt * matrix_contigs([input.features]) / 1000 / 60 * 3)
+
+
 def final_outputs():
-    """What `snakemake` with no target builds: every sample's feature matrix and the
-    trained model with its pictures."""
+    """What `snakemake` with no target builds: every sample's features and embedding, and
+    the trained model with its pictures (unless config model: names one)."""
     return [
         *expand(
             ["results/features/{sample}.npy", "results/features/{sample}.contigs.tsv"],
             sample=SAMPLES,
         ),
         *expand(
+            ["results/embeddings/{sample}.npy", "results/embeddings/{sample}.tsv.gz"],
+            sample=SAMPLES,
+        ),
+        *expand(
             "{model_dir}/{name}",
             model_dir=MODEL_DIR,
-            name=[
-                "vae.keras",
-                "history.tsv",
-                "training.png",
-                "provenance.json",
-                "architecture.png",
-            ],
+            name=(
+                [
+                    "vae.keras",
+                    "history.tsv",
+                    "training.png",
+                    "provenance.json",
+                    "architecture.png",
+                ]
+                if TRAINS_MODEL
+                else []
+            ),
         ),
     ]
