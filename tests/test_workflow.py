@@ -149,3 +149,16 @@ def test_slurm_profile_dry_run_sets_account_partition_and_resources(workdir):
 def test_local_profile_dry_run(workdir):
     result = snakemake(workdir, "--workflow-profile", str(REPO / "profiles" / "local"), "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_scattered_counting_gives_the_same_matrix(workdir):
+    target = "results/features/first.npy"
+    assert snakemake(workdir, target).returncode == 0
+    whole = (workdir / target).read_bytes()
+    whole_index = (workdir / "results/features/first.contigs.tsv").read_bytes()
+    result = snakemake(workdir, target, "--forceall", "--config", "feature_chunks=4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "split_fasta" in result.stderr and "gather_features" in result.stderr
+    assert (workdir / target).read_bytes() == whole
+    assert (workdir / "results/features/first.contigs.tsv").read_bytes() == whole_index
+    assert not list((workdir / "results").glob("chunks/**/*.npy"))  # temporary

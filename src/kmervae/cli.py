@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "features": ("kmervae.commands.features", "count k-mers of a FASTA into a feature matrix"),
     "count": ("kmervae.commands.count", "count k-mers into per-group tables (workflow step)"),
     "assemble": ("kmervae.commands.assemble", "join per-group tables into a feature matrix"),
+    "split": ("kmervae.commands.split", "split a FASTA into chunks for parallel counting"),
+    "gather": ("kmervae.commands.gather", "join chunk feature matrices in order"),
     "train": ("kmervae.commands.train", "train the three-branch VAE on feature matrices"),
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
     "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),

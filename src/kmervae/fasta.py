@@ -123,8 +123,10 @@ class FastaReader:
         path: str | os.PathLike,
         chunk_size: int = 256 * 1024,
         max_piece: int = 512 * 1024,
+        allow_empty: bool = False,
     ):
         self.path = Path(path)
+        self.allow_empty = allow_empty  # a chunk of a split file may hold no record
         self.chunk_size = chunk_size
         self.max_piece = max_piece
         self.n_records = 0
@@ -179,6 +181,8 @@ class FastaReader:
                 _check_start(self.path, buf)
                 buf = buf.lstrip()
                 if not buf:
+                    if self.allow_empty:
+                        return
                     raise InputError(self.path, "is empty: no FASTA records")
                 started = True
             pieces: list[SequencePiece] = []
@@ -231,5 +235,5 @@ class FastaReader:
                 yield pieces
             if final:
                 break
-        if self.n_records == 0:
+        if self.n_records == 0 and not self.allow_empty:
             raise InputError(self.path, "contains no FASTA records")

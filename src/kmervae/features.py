@@ -72,15 +72,18 @@ def count_contigs(
     min_length: int = DEFAULT_MIN_LENGTH,
     summary: CountSummary | None = None,
     progress: Progress | None = None,
+    allow_empty: bool = False,
     **reader_options,
 ) -> Iterator[CountRows]:
     """Count every record of ``fasta``; yield batches of the contigs >= ``min_length`` bp.
 
+    ``allow_empty`` accepts a file without records or without a long enough contig (a
+    chunk of a split sample; the gathering step checks the whole sample).
     ``reader_options`` go to :class:`FastaReader` (chunk sizes; tests use tiny ones).
     """
     summary = summary if summary is not None else CountSummary()
     counter = KmerCounter()
-    for pieces in FastaReader(fasta, **reader_options):
+    for pieces in FastaReader(fasta, allow_empty=allow_empty, **reader_options):
         for rows in counter.count(pieces):
             summary.records += len(rows)
             summary.bases += int(rows.lengths.sum())
@@ -101,7 +104,7 @@ def count_contigs(
             if empty.any():
                 summary.no_window.extend(n for n, e in zip(rows.names, empty, strict=True) if e)
             yield rows
-    if summary.kept == 0:
+    if summary.kept == 0 and not allow_empty:
         raise InputError(
             fasta,
             f"no contig of at least {min_length} bp (min_contig_length) among "
@@ -189,11 +192,13 @@ def read_contig_index(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     return names, np.asarray(lengths, dtype=np.int64)
 
 
-def _run_counting(fasta, min_length: int, writers_for_rows) -> CountSummary:
+def _run_counting(
+    fasta, min_length: int, writers_for_rows, allow_empty: bool = False
+) -> CountSummary:
     summary = CountSummary()
     progress = Progress(f"counting {Path(fasta).name}")
     try:
-        for rows in count_contigs(fasta, min_length, summary, progress):
+        for rows in count_contigs(fasta, min_length, summary, progress, allow_empty):
             writers_for_rows(rows)
     finally:
         progress.close()
@@ -224,6 +229,7 @@ def count_tables(
     table_paths: dict[str, str | os.PathLike],
     index_path: str | os.PathLike,
     min_length: int = DEFAULT_MIN_LENGTH,
+    allow_empty: bool = False,
 ) -> CountSummary:
     """Write one float32 table per group (keys of :data:`GROUP_TABLES`) and the index."""
     missing = set(GROUP_TABLES) - set(table_paths)
@@ -238,7 +244,7 @@ def count_tables(
                 writers[name].write(table)
             index.write(rows.names, rows.lengths)
 
-        return _run_counting(fasta, min_length, write)
+        return _run_counting(fasta, min_length, write, allow_empty)
 
 
 def assemble_tables(

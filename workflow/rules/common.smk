@@ -29,6 +29,12 @@ from kmervae.samples import choose_training_samples, discover_samples  # noqa: E
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 SAMPLES = discover_samples(config["input_dir"], config["samples"])
+FEATURE_CHUNKS = config["feature_chunks"]
+
+
+scattergather:
+    features=FEATURE_CHUNKS,
+
 
 MODEL_DIR = "results/model"
 # the model that embeds every sample: one trained elsewhere, or the one trained here
@@ -58,11 +64,23 @@ def fasta_mb(wildcards, input):
     return max(1, math.ceil(os.path.getsize(input.fasta) / 1e6))
 
 
+def count_mem_mb(wildcards, attempt):
+    """Counting peaks at 42-49 MiB whatever the input size (BENCHMARKS.md): 500 MB is
+    ample headroom, doubled on each retry."""
+    return 500 * 2 ** (attempt - 1)
+
+
 def count_runtime(wildcards, input, attempt):
     """Minutes for counting: measured 30-100 Mbp/s on one core (BENCHMARKS.md); gzip
     files hold about 3.5 bp per byte. Generous, and longer on each retry."""
     mbp = fasta_mb(wildcards, input) * (3.5 if str(input.fasta).endswith(".gz") else 1)
     return int(10 + attempt * mbp / 10 / 60 * 3)
+
+
+def gather_runtime(wildcards, input, attempt):
+    """Minutes for joining chunk matrices: a copy, about 1 GB/s."""
+    gb = sum(os.path.getsize(p) for p in input.matrices) / 1e9
+    return int(5 + attempt * gb * 3)
 
 
 def assemble_runtime(wildcards, input, attempt):

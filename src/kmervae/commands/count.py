@@ -34,8 +34,20 @@ def add_arguments(parser) -> None:
         default=DEFAULT_MIN_LENGTH,
         help="skip contigs shorter than this many bp (default: %(default)s)",
     )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept a file with no (long enough) contig and write empty tables; for "
+        "chunks of a split sample (`kmervae gather` checks the whole sample)",
+    )
 
 
 def run(args) -> int:
-    count_tables(args.fasta, table_paths(args), args.index, min_length=args.min_length)
+    count_tables(
+        args.fasta,
+        table_paths(args),
+        args.index,
+        min_length=args.min_length,
+        allow_empty=args.allow_empty,
+    )
     return 0
