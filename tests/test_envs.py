@@ -72,7 +72,7 @@ def test_env_python_matches_requires_python():
 
 def test_every_rule_names_an_existing_env():
     rules = "".join(p.read_text() for p in (REPO / "workflow" / "rules").glob("*.smk"))
-    n_rules = len(re.findall(r"^rule \w+:", rules, flags=re.M))
+    n_rules = len(re.findall(r"^\s*rule \w+:", rules, flags=re.M))
     named = re.findall(r'conda:\s*\n\s*"([^"]+)"', rules)
     assert len(named) == n_rules, "every rule needs a conda: directive"
     for rel in named:
