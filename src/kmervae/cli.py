@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("kmervae.commands.train", "train the three-branch VAE on feature matrices"),
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
     "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),
+    "plot": ("kmervae.commands.plot", "draw the embedding map and bin sizes (PNG)"),
 }
 
 
