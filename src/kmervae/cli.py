@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("kmervae.commands.train", "train the three-branch VAE on feature matrices"),
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
     "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),
+    "cluster": ("kmervae.commands.cluster", "cluster contig embeddings into bins (FASTA per bin)"),
+    "evaluate": ("kmervae.commands.evaluate", "score bins against known contig origins (labels)"),
     "plot": ("kmervae.commands.plot", "draw the embedding map and bin sizes (PNG)"),
 }
 

@@ -1,0 +1,419 @@
+"""Clustering of contig embeddings into bins.
+
+Embeddings are centred (column means subtracted) and scaled to unit length, so that every
+algorithm works on cosine similarity. Three algorithms:
+
+* ``hdbscan`` (default): scikit-learn's HDBSCAN on the normalised embedding reduced by PCA
+  to ``pca_dims`` components (much faster on large samples, and better on the demo data
+  than the full width). Noise is unbinned.
+* ``medoid`` (experimental): iterative medoid clustering on cosine distance, after VAMB. A seed
+  contig (longest contigs first) moves to the densest point near it (the medoid); the
+  distances from the medoid to all contigs not yet clustered are histogrammed, and the
+  cluster is every contig closer than the first valley of that histogram (or than
+  ``radius`` when there is no clear valley). The cluster is removed and the next seed
+  taken. No number of clusters is needed; the cost is one matrix-vector product per step.
+  Its histogram thresholds suit embeddings whose clusters are tight (as in VAMB); on the
+  demo embedding, whose genomes are broad in cosine distance, it finds no valleys.
+* ``kmeans``: k-means with a given number of clusters ``k``.
+
+Contigs that cluster with nothing (a cluster of one contig, or HDBSCAN noise) are
+*unbinned* (label -1), except a contig of at least ``min_bin_size`` bp, which is a bin of
+its own (a complete genome in one contig).
+
+Distance scale of ``medoid``: d = (1 - cosine similarity) / 2, from 0 (same direction) to 1.
+
+All matrix products run in float32 on one BLAS thread (``threadpool_limits(1)``):
+NumPy's OpenBLAS was seen to crash on large multi-threaded products on some machines, and
+the work is memory-bound anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from kmervae.errors import InputError, KmervaeError
+from kmervae.npyio import open_matrix
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ("medoid", "hdbscan", "kmeans")
+DEFAULT_ALGORITHM = "hdbscan"
+#: Bins smaller than this many bp are not written as FASTA (they stay in the tables).
+DEFAULT_MIN_BIN_SIZE = 200_000
+#: Label of contigs in no bin, in the clusters table.
+UNBINNED = "unbinned"
+CLUSTERS_HEADER = "clustername\tcontigname\n"
+
+
+@dataclass
+class ClusterParams:
+    """Settings of :func:`cluster_embedding` (the ``kmervae cluster`` options)."""
+
+    algorithm: str = DEFAULT_ALGORITHM
+    seed: int = 42
+    min_bin_size: int = DEFAULT_MIN_BIN_SIZE
+    # medoid
+    radius: float = 0.06
+    max_steps: int = 25
+    peak_max: float = 0.1
+    valley_ratio: float = 0.1
+    # hdbscan
+    min_cluster_size: int = 20
+    min_samples: int | None = 2
+    selection: str = "eom"
+    pca_dims: int = 16
+    # kmeans
+    k: int | None = None
+    n_init: int = 10
+
+    def check(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise KmervaeError(f"unknown clustering algorithm {self.algorithm!r}; use {ALGORITHMS}")
+        if self.algorithm == "kmeans" and (self.k is None or self.k < 1):
+            raise KmervaeError("--algorithm kmeans needs --k, a number of clusters >= 1")
+        if not 0 < self.radius < 1:
+            raise KmervaeError(f"--radius must be between 0 and 1, got {self.radius}")
+        if self.min_cluster_size < 2:
+            raise KmervaeError("--min-cluster-size must be at least 2")
+        if self.selection not in ("eom", "leaf"):
+            raise KmervaeError(f"--selection must be 'eom' or 'leaf', got {self.selection!r}")
+        if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1 or self.max_steps < 1:
+            raise KmervaeError("--min-bin-size, --pca-dims >= 0; --n-init, --max-steps >= 1")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def load_embedding(path: str | os.PathLike, n_contigs: int, index_path=None) -> np.ndarray:
+    """The embedding as float32 in memory; checks its shape against the contig index."""
+    matrix = open_matrix(path)
+    if matrix.shape[0] != n_contigs:
+        where = f" of {index_path}" if index_path is not None else ""
+        raise InputError(
+            path,
+            f"has {matrix.shape[0]} rows but the contig index{where} lists {n_contigs} "
+            "contigs; the embedding must have one row per contig, in index order",
+        )
+    z = np.array(matrix, dtype=np.float32)
+    if not np.isfinite(z).all():
+        bad = int(np.flatnonzero(~np.isfinite(z).all(axis=1))[0])
+        raise InputError(path, f"row {bad} holds NaN or infinite values")
+    return z
+
+
+def normalize(z: np.ndarray) -> np.ndarray:
+    """Centred, unit-length rows (float32); an all-zero row stays zero."""
+    x = np.array(z, dtype=np.float32)
+    x -= x.mean(axis=0, dtype=np.float64).astype(np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    np.divide(x, norms, out=x, where=norms > 0)
+    return x
+
+
+# ---------------------------------------------------------------- medoid clustering
+
+_BIN_WIDTH = 0.005
+_X_MAX = 1.0
+_SMOOTH_SIGMA = 0.01
+_MAX_SUB = 512
+
+
+def _smoothing_kernel() -> np.ndarray:
+    half = round(3 * _SMOOTH_SIGMA / _BIN_WIDTH)
+    x = np.arange(-half, half + 1) * _BIN_WIDTH
+    kernel = np.exp(-0.5 * (x / _SMOOTH_SIGMA) ** 2)
+    return kernel / kernel.sum()
+
+
+_KERNEL = _smoothing_kernel()
+
+
+def valley_threshold(
+    distances: np.ndarray, peak_max: float = 0.1, valley_ratio: float = 0.1
+) -> float | None:
+    """Distance of the first valley after the first peak of the distance histogram.
+
+    The histogram (bins of 0.005 over [0, 0.3], smoothed with a Gaussian of sd 0.01) has
+    its peak searched in [0, ``peak_max``]; the valley is the first local minimum after
+    it whose density is at most ``valley_ratio`` times the peak's. None: no such valley.
+    """
+    n_bins = round(_X_MAX / _BIN_WIDTH)
+    hist, _ = np.histogram(distances, bins=n_bins, range=(0.0, _X_MAX))
+    smooth = np.convolve(hist.astype(np.float64), _KERNEL, mode="same")
+    last_peak_bin = max(1, int(peak_max / _BIN_WIDTH))
+    peak = int(np.argmax(smooth[:last_peak_bin]))
+    top = smooth[peak]
+    if top <= 0 or smooth[peak + 1] >= top:
+        return None  # the density still rises at the end of the peak range: no first peak
+    for i in range(peak + 1, n_bins - 1):
+        if smooth[i] <= valley_ratio * top and smooth[i] <= smooth[i + 1]:
+            return (i + 0.5) * _BIN_WIDTH
+    return None
+
+
+def _find_medoid(x, rows, alive, idx, seed: int, cos_radius, max_steps: int):
+    """Walk from ``seed`` to the densest nearby row; its similarities to ``rows``.
+
+    At each step the (up to 512) closest live rows within the radius are compared with
+    each other; the one with most neighbours within the radius (ties: the largest summed
+    similarity, then the first) becomes the medoid, until it stays put.
+    """
+    medoid = seed
+    for step in range(max_steps):
+        sim = rows @ x[medoid]
+        sim[~alive] = -2.0
+        if step == max_steps - 1:
+            break
+        near = np.flatnonzero(sim >= cos_radius)
+        if len(near) <= 2:
+            break
+        if len(near) > _MAX_SUB:
+            near = near[np.argsort(-sim[near], kind="stable")[:_MAX_SUB]]
+        sub = rows[near]
+        pair = sub @ sub.T
+        density = (pair >= cos_radius).sum(axis=1)
+        score = density * 4.0 * len(near) + pair.sum(axis=1, dtype=np.float64)
+        best = int(idx[near[int(np.argmax(score))]])
+        if best == medoid:
+            break
+        medoid = best
+    return medoid, sim
+
+
+def medoid_clustering(
+    x: np.ndarray,
+    lengths: np.ndarray,
+    radius: float = 0.06,
+    max_steps: int = 25,
+    peak_max: float = 0.1,
+    valley_ratio: float = 0.1,
+) -> np.ndarray:
+    """Cluster ids (0, 1, ...) of unit-length rows ``x``; every row gets one.
+
+    Seeds are taken longest contig first (ties: index order), so the result is
+    deterministic. See the module documentation for the algorithm.
+    """
+    n = len(x)
+    labels = np.full(n, -1, dtype=np.int64)
+    # rows not yet clustered, kept compact so that each product reads only those
+    idx = np.arange(n)
+    rows = x
+    alive = np.ones(n, dtype=bool)
+    n_alive = n
+    cos_radius = np.float32(1 - 2 * radius)
+    next_id = 0
+    steps = fallback = 0
+    for seed in np.argsort(-np.asarray(lengths), kind="stable"):
+        # a medoid may wander away from its seed; then the seed, still unclustered,
+        # starts again (every round removes at least the medoid, so this ends)
+        while labels[seed] < 0:
+            if n_alive < 0.7 * len(idx):
+                idx, rows = idx[alive], rows[alive]
+                alive = np.ones(len(idx), dtype=bool)
+            medoid, sim = _find_medoid(x, rows, alive, idx, int(seed), cos_radius, max_steps)
+            steps += 1
+            dist = (1.0 - sim) * 0.5
+            threshold = valley_threshold(dist[alive], peak_max, valley_ratio)
+            if threshold is None:
+                threshold = radius
+                fallback += 1
+            inside = alive & (dist <= threshold)
+            inside[idx == medoid] = True  # rounding must not leave the medoid out
+            members = np.flatnonzero(inside)
+            labels[idx[members]] = next_id
+            alive[members] = False
+            n_alive -= len(members)
+            next_id += 1
+    log.debug("medoid clustering: %d clusters, %d rounds, %d without a valley", next_id, steps,
+              fallback)  # fmt: skip
+    return labels
+
+
+# ---------------------------------------------------------------- other algorithms
+
+
+def pca_reduce(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
+    """``x`` projected on its first ``dims`` principal components (float32)."""
+    from sklearn.decomposition import PCA
+
+    dims = min(dims, x.shape[1], max(1, x.shape[0] - 1))
+    with threadpool_limits(1):
+        return (
+            PCA(n_components=dims, svd_solver="randomized", random_state=seed)
+            .fit_transform(x)
+            .astype(np.float32)
+        )
+
+
+def hdbscan_clustering(
+    x: np.ndarray,
+    min_cluster_size: int = 20,
+    min_samples: int | None = 2,
+    selection: str = "eom",
+    pca_dims: int = 16,
+    seed: int = 42,
+) -> np.ndarray:
+    """HDBSCAN labels of unit-length rows ``x`` (-1: noise), after PCA if ``pca_dims``."""
+    from sklearn.cluster import HDBSCAN
+
+    if len(x) < 2:
+        return np.full(len(x), -1, dtype=np.int64)
+    if pca_dims and pca_dims < x.shape[1]:
+        x = pca_reduce(x, pca_dims, seed)
+    min_cluster_size = min(min_cluster_size, len(x))
+    if min_samples is not None:
+        min_samples = min(min_samples, len(x))
+    with threadpool_limits(1):
+        model = HDBSCAN(
+            min_cluster_size=min_cluster_size,
+            min_samples=min_samples,
+            cluster_selection_method=selection,
+            copy=True,
+        )
+        labels = model.fit_predict(x)
+    return np.where(labels >= 0, labels, -1).astype(np.int64)
+
+
+def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -> np.ndarray:
+    """k-means labels (k-means++ starts, ``n_init`` restarts, seeded)."""
+    from sklearn.cluster import KMeans
+
+    if k > len(x):
+        raise KmervaeError(f"--k {k} is more than the {len(x)} contigs")
+    with threadpool_limits(1):
+        model = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+        return model.fit_predict(np.asarray(x, dtype=np.float32)).astype(np.int64)
+
+
+def cluster_embedding(z: np.ndarray, lengths: np.ndarray, params: ClusterParams) -> np.ndarray:
+    """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc."""
+    params.check()
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(z) != len(lengths):
+        raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
+    if len(z) == 0:
+        return np.zeros(0, dtype=np.int64)
+    x = normalize(z)
+    with threadpool_limits(1):
+        if params.algorithm == "medoid":
+            labels = medoid_clustering(
+                x, lengths, params.radius, params.max_steps, params.peak_max, params.valley_ratio
+            )
+        elif params.algorithm == "hdbscan":
+            labels = hdbscan_clustering(
+                x,
+                params.min_cluster_size,
+                params.min_samples,
+                params.selection,
+                params.pca_dims,
+                params.seed,
+            )
+        else:
+            labels = kmeans_clustering(x, params.k, params.seed, params.n_init)
+    return singletons_to_unbinned(labels, lengths, params.min_bin_size)
+
+
+def singletons_to_unbinned(labels: np.ndarray, lengths: np.ndarray, min_bin_size: int):
+    """Clusters of one contig become unbinned (-1); unbinned contigs of at least
+    ``min_bin_size`` bp become bins of their own. Ids are renumbered 0, 1, ..."""
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    single = (counts[inverse] == 1) | (labels < 0)
+    labels[single] = -1
+    own = single & (lengths >= min_bin_size) & (min_bin_size > 0)
+    top = labels.max(initial=-1) + 1
+    labels[own] = top + np.arange(int(own.sum()))
+    keep = labels >= 0
+    if keep.any():
+        _, labels[keep] = np.unique(labels[keep], return_inverse=True)
+    return labels
+
+
+# ---------------------------------------------------------------- bins and names
+
+
+@dataclass
+class Bin:
+    name: str
+    members: np.ndarray  # row numbers in the contig index, ascending
+    bp: int
+
+
+def name_bins(labels: np.ndarray, lengths: np.ndarray, sample: str) -> tuple[list[Bin], np.ndarray]:
+    """Bins named ``{sample}_bin{N:04d}``, N = 1, 2, ... by bp descending (ties: more
+    contigs first, then the bin whose first contig comes first in the index).
+
+    Returns the bins in that order and, per contig, its bin number in that list (-1:
+    unbinned).
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    clustered = np.flatnonzero(labels >= 0)
+    groups: dict[int, list[int]] = {}
+    for i in clustered:
+        groups.setdefault(int(labels[i]), []).append(int(i))
+    keyed = []
+    for members in groups.values():
+        m = np.asarray(members, dtype=np.int64)
+        keyed.append((-int(lengths[m].sum()), -len(m), int(m[0]), m))
+    keyed.sort(key=lambda t: t[:3])
+    width = max(4, len(str(len(keyed))))
+    bins = []
+    order = np.full(len(labels), -1, dtype=np.int64)
+    for number, (neg_bp, _, _, m) in enumerate(keyed):
+        bins.append(Bin(f"{sample}_bin{number + 1:0{width}d}", m, -neg_bp))
+        order[m] = number
+    return bins, order
+
+
+def clusters_table_rows(bins: list[Bin], names: list[str], assignment: np.ndarray):
+    """Lines of the clusters TSV (after the header): bins in order, then unbinned."""
+    for b in bins:
+        for i in b.members:
+            yield f"{b.name}\t{names[i]}\n"
+    for i in np.flatnonzero(assignment < 0):
+        yield f"{UNBINNED}\t{names[i]}\n"
+
+
+def read_clusters(path: str | os.PathLike, names: list[str]) -> np.ndarray:
+    """Bin name per contig of ``names`` from a clusters TSV (``UNBINNED`` if so marked).
+
+    Every contig of the index must appear exactly once; contigs not in the index are an
+    error (the table was made for another sample).
+    """
+    position = {n: i for i, n in enumerate(names)}
+    out = np.full(len(names), None, dtype=object)
+    path = Path(path)
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    with handle:
+        if handle.readline() != CLUSTERS_HEADER:
+            raise InputError(path, f"not a clusters table: expected header {CLUSTERS_HEADER!r}")
+        for line_no, line in enumerate(handle, start=2):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 2:
+                raise InputError(path, "expected 2 tab-separated columns", line=line_no)
+            cluster, contig = fields
+            i = position.get(contig)
+            if i is None:
+                raise InputError(path, "contig not in the contig index", contig, line_no)
+            if out[i] is not None:
+                raise InputError(path, "contig listed twice", contig, line_no)
+            out[i] = cluster
+    missing = [names[i] for i in range(len(names)) if out[i] is None]
+    if missing:
+        raise InputError(
+            path, f"{len(missing)} contigs of the index are missing, e.g. {missing[:3]}"
+        )
+    return out

@@ -1,0 +1,217 @@
+"""Clustering of embeddings: algorithms, bin names, the clusters table, input checks."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from kmervae.clustering import (
+    UNBINNED,
+    ClusterParams,
+    cluster_embedding,
+    load_embedding,
+    medoid_clustering,
+    name_bins,
+    normalize,
+    read_clusters,
+    singletons_to_unbinned,
+    valley_threshold,
+)
+from kmervae.commands import cluster as cluster_command
+from kmervae.errors import InputError, KmervaeError
+
+
+def blobs(n_blobs=4, per_blob=40, dim=32, noise=0.15, seed=0):
+    """Well-separated clusters: orthogonal directions plus a little noise."""
+    rng = np.random.default_rng(seed)
+    centres = np.linalg.qr(rng.normal(size=(dim, dim)))[0][:n_blobs] * 3
+    truth = np.repeat(np.arange(n_blobs), per_blob)
+    z = centres[truth] + noise * rng.normal(size=(len(truth), dim))
+    order = rng.permutation(len(truth))
+    lengths = rng.integers(1000, 20000, len(truth))
+    return z[order].astype(np.float32), truth[order], lengths
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        ClusterParams(),  # default: hdbscan
+        ClusterParams(algorithm="hdbscan", pca_dims=0),
+        ClusterParams(algorithm="medoid"),
+        ClusterParams(algorithm="kmeans", k=4),
+    ],
+    ids=["default", "hdbscan-no-pca", "medoid", "kmeans"],
+)
+def test_separates_blobs(params):
+    z, truth, lengths = blobs()
+    labels = cluster_embedding(z, lengths, params)
+    assert (labels >= 0).mean() > 0.95
+    assert adjusted_rand_score(truth, labels) > 0.95
+    again = cluster_embedding(z, lengths, params)
+    assert np.array_equal(labels, again)  # deterministic
+
+
+def test_default_is_hdbscan():
+    assert ClusterParams().algorithm == "hdbscan"
+
+
+def test_kmeans_needs_k():
+    z, _, lengths = blobs()
+    with pytest.raises(KmervaeError, match="--k"):
+        cluster_embedding(z, lengths, ClusterParams(algorithm="kmeans"))
+
+
+def test_kmeans_with_k_gives_k_clusters():
+    z, _, lengths = blobs(n_blobs=3, per_blob=20)
+    labels = cluster_embedding(z, lengths, ClusterParams(algorithm="kmeans", k=5))
+    assert len(np.unique(labels)) == 5
+
+
+def test_normalize_centres_and_scales():
+    z = np.array([[3.0, 4.0], [1.0, 0.0], [2.0, 2.0]], dtype=np.float32)
+    x = normalize(z)
+    # column means (2, 2) are subtracted: rows (1, 2), (-1, -2), (0, 0); then unit length,
+    # except the zero row, which stays zero
+    assert x.dtype == np.float32
+    assert np.allclose(x[0], np.array([1, 2]) / np.sqrt(5))
+    assert np.allclose(x[1], -x[0])
+    assert np.array_equal(x[2], [0, 0])
+
+
+def test_valley_threshold():
+    # a tight group near 0.02 and a far group near 0.4: the valley lies between
+    d = np.concatenate([np.full(50, 0.02), np.full(200, 0.4)])
+    t = valley_threshold(d)
+    assert 0.03 < t < 0.4
+    # everything far away, density still rising at the end of the peak range: no valley
+    assert valley_threshold(np.linspace(0.1, 0.5, 100), peak_max=0.1) is None
+
+
+def test_medoid_every_row_labelled():
+    z, _, lengths = blobs(n_blobs=3, per_blob=15)
+    labels = medoid_clustering(normalize(z), lengths)
+    assert (labels >= 0).all()
+
+
+def test_singletons_to_unbinned():
+    labels = np.array([0, 0, 1, 2, -1, -1, 3, 3])
+    lengths = np.array([10, 10, 10, 500, 10, 600, 10, 10])
+    out = singletons_to_unbinned(labels, lengths, min_bin_size=500)
+    # cluster 1 (one contig of 10 bp) and noise of 10 bp: unbinned; cluster 2 (one contig of
+    # 500 bp) and noise of 600 bp: bins of their own
+    assert out[2] == -1 and out[4] == -1
+    assert out[3] >= 0 and out[5] >= 0 and out[3] != out[5]
+    assert out[0] == out[1] and out[6] == out[7] and len(set(out[out >= 0].tolist())) == 4
+
+
+def test_name_bins_sorted_by_bp():
+    labels = np.array([5, 5, 7, 9, 9, 9, -1, 7])
+    lengths = np.array([100, 100, 300, 50, 50, 50, 999, 100])
+    bins, assignment = name_bins(labels, lengths, "s")
+    # bp: cluster 7 -> 400, cluster 5 -> 200, cluster 9 -> 150
+    assert [b.name for b in bins] == ["s_bin0001", "s_bin0002", "s_bin0003"]
+    assert [b.bp for b in bins] == [400, 200, 150]
+    assert bins[0].members.tolist() == [2, 7]
+    assert assignment.tolist() == [1, 1, 0, 2, 2, 2, -1, 0]
+
+
+def test_name_bins_ties_are_deterministic():
+    # equal bp: more contigs first; then the bin whose first contig comes first
+    labels = np.array([1, 0, 0, 2, 3])
+    lengths = np.array([200, 100, 100, 200, 200])
+    bins, _ = name_bins(labels, lengths, "s")
+    assert [b.members.tolist() for b in bins] == [[1, 2], [0], [3], [4]]
+
+
+def write_index(path, names, lengths):
+    path.write_text(
+        "contig\tlength\n" + "".join(f"{n}\t{x}\n" for n, x in zip(names, lengths, strict=True))
+    )
+    return path
+
+
+def run_cluster(argv):
+    parser = argparse.ArgumentParser()
+    cluster_command.add_arguments(parser)
+    return cluster_command.run(parser.parse_args([str(a) for a in argv]))
+
+
+def test_clusters_table_every_contig_once(tmp_path):
+    z, _, lengths = blobs()
+    lengths[0] = 100  # still clustered
+    names = [f"contig_{i}" for i in range(len(z))]
+    z[5] = 50.0  # an outlier far from everything: unbinned
+    index = write_index(tmp_path / "idx.tsv", names, lengths)
+    np.save(tmp_path / "emb.npy", z)
+    out = tmp_path / "out" / "clusters.tsv"
+    run_cluster([tmp_path / "emb.npy", "--index", index, "--clusters", out, "--sample", "S1"])
+    lines = out.read_text().splitlines()
+    assert lines[0] == "clustername\tcontigname"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert sorted(r[1] for r in rows) == sorted(names)
+    assert dict((c, b) for b, c in rows)["contig_5"] == UNBINNED
+    bp = {}
+    for b, c in rows:
+        if b != UNBINNED:
+            bp[b] = bp.get(b, 0) + int(lengths[names.index(c)])
+    assert sorted(bp) == [f"S1_bin{i:04d}" for i in range(1, 5)]
+    sizes = [bp[f"S1_bin{i:04d}"] for i in range(1, 5)]
+    assert sizes == sorted(sizes, reverse=True)
+    assert read_clusters(out, names)[5] == UNBINNED
+
+
+def test_row_count_mismatch_is_a_clear_error(tmp_path):
+    names = ["a", "b", "c"]
+    index = write_index(tmp_path / "idx.tsv", names, [1000] * 3)
+    np.save(tmp_path / "emb.npy", np.zeros((4, 8), dtype=np.float32))
+    with pytest.raises(InputError, match="4 rows but the contig index"):
+        load_embedding(tmp_path / "emb.npy", 3, index)
+    with pytest.raises(InputError, match="4 rows"):
+        run_cluster([tmp_path / "emb.npy", "--index", index, "--clusters", tmp_path / "c.tsv"])
+    assert not (tmp_path / "c.tsv").exists()
+
+
+def test_non_finite_embedding_is_an_error(tmp_path):
+    z = np.zeros((3, 4), dtype=np.float32)
+    z[1, 2] = np.nan
+    np.save(tmp_path / "emb.npy", z)
+    with pytest.raises(InputError, match="row 1"):
+        load_embedding(tmp_path / "emb.npy", 3)
+
+
+def test_read_clusters_checks_every_contig(tmp_path):
+    path = tmp_path / "c.tsv"
+    path.write_text("clustername\tcontigname\nb1\ta\n")
+    with pytest.raises(InputError, match="missing"):
+        read_clusters(path, ["a", "b"])
+    path.write_text("clustername\tcontigname\nb1\ta\nb1\ta\n")
+    with pytest.raises(InputError, match="twice"):
+        read_clusters(path, ["a"])
+
+
+def test_many_rows_single_blas_thread_no_crash():
+    # OpenBLAS was seen to crash on large multi-threaded products; 25k x 256 must run
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(50, 256)).astype(np.float32)
+    truth = rng.integers(0, 50, 25_000)
+    z = centres[truth] + 0.3 * rng.normal(size=(25_000, 256)).astype(np.float32)
+    lengths = rng.integers(1000, 10000, len(z))
+    labels = cluster_embedding(z, lengths, ClusterParams())
+    assert adjusted_rand_score(truth, labels) > 0.95
+
+
+def test_through_the_cli(tmp_path, monkeypatch, capsys):
+    from kmervae import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "cluster", ("kmervae.commands.cluster", "bins"))
+    index = write_index(tmp_path / "idx.tsv", ["a", "b"], [1000, 1000])
+    np.save(tmp_path / "emb.npy", np.zeros((3, 4), dtype=np.float32))
+    argv = ["cluster", str(tmp_path / "emb.npy"), "--index", str(index)]
+    assert cli.main([*argv, "--clusters", str(tmp_path / "c.tsv")]) == 2
+    assert "3 rows but the contig index" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["cluster", "--help"])
+    assert "--min-bin-size" in capsys.readouterr().out
