@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
-	@echo "Outputs are in results/ (see README.md, 'Outputs')."
+	$(BIN)/snakemake --cores 1 --report results/report.html
+	@echo; echo "Binning of the demo sample against its true genomes (results/evaluation/demo.tsv):"
+	@grep -E "^(genomes|bins|fraction_bp_binned|ari|nmi|near_complete|kmeans_ari)" results/evaluation/demo.tsv
+	@echo; echo "Outputs are in results/, the report in results/report.html (README.md, 'Outputs')."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -9,6 +9,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 configfile: "config/config.yaml"
 
 
@@ -16,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/embed.smk"
+include: "workflow/rules/binning.smk"
 
 
 localrules:

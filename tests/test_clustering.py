@@ -215,3 +215,32 @@ def test_through_the_cli(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         cli.main(["cluster", "--help"])
     assert "--min-bin-size" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"algorithm": "kmeans", "k": 7, "seed": 3}, {"pca_dims": 8, "selection": "leaf"}],
+)
+def test_workflow_options_round_trip_through_the_parser(settings):
+    import argparse
+
+    from kmervae.clustering import ClusterParams
+    from kmervae.commands import cluster
+
+    parser = argparse.ArgumentParser()
+    cluster.add_arguments(parser)
+    args = parser.parse_args(
+        ["e.npy", "--index", "i", "--clusters", "c", *cluster.options_for(settings)]
+    )
+    got = ClusterParams(**{name: getattr(args, name) for name in cluster.SETTINGS})
+    assert got == ClusterParams(**settings)
+
+
+def test_workflow_options_reject_unknown_and_invalid_settings():
+    from kmervae.commands import cluster
+    from kmervae.errors import KmervaeError
+
+    with pytest.raises(KmervaeError, match="unknown clustering settings"):
+        cluster.options_for({"algo": "kmeans"})
+    with pytest.raises(KmervaeError, match="needs --k"):
+        cluster.options_for({"algorithm": "kmeans"})

@@ -34,3 +34,10 @@ def test_shipped_config_is_valid_against_the_schema():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     VAEConfig.from_dict(config["vae"])
+
+
+def test_every_clustering_setting_is_documented():
+    from kmervae.commands.cluster import SETTINGS
+
+    for name in SETTINGS:
+        assert f"| `{name}` |" in CONFIG_README, name

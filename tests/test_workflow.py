@@ -42,14 +42,35 @@ def planned_jobs(workdir: Path) -> set[tuple[str, str]]:
     return jobs
 
 
+def _two_genome_contigs(rng, prefix: str, n: int):
+    """Contigs of two made-up genomes of very different GC, and their labels."""
+    records, labels = [], []
+    for i in range(n):
+        genome = "gc_rich" if i % 2 else "at_rich"
+        alphabet = "GGGCCCAT" if genome == "gc_rich" else "AAATTTGC"
+        name = f"{prefix}{i}"
+        records.append((name, random_sequence(rng, rng.randint(800, 5000), alphabet)))
+        labels.append((name, genome))
+    return records, labels
+
+
 @pytest.fixture
 def workdir(tmp_path, rng):
+    """A project with a sample 'first' listed (with labels) in a samples table, and an
+    empty input folder."""
     (tmp_path / "in").mkdir()
-    (tmp_path / "config.yaml").write_text(
-        "input_dir: in\nsamples: null\nvae: {epochs: 2, batch_size: 8, seed: 3}\n"
+    records, labels = _two_genome_contigs(rng, "a", 40)
+    write_fasta(tmp_path / "first.fna.gz", records)
+    (tmp_path / "first.labels.tsv").write_text(
+        "contig\tgenome\n" + "".join(f"{c}\t{g}\n" for c, g in labels)
     )
-    records = [(f"a{i}", random_sequence(rng, rng.randint(800, 5000))) for i in range(30)]
-    write_fasta(tmp_path / "in" / "first.fna.gz", records)
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tfasta\tlabels\nfirst\tfirst.fna.gz\tfirst.labels.tsv\n"
+    )
+    (tmp_path / "config.yaml").write_text(
+        "input_dir: in\nsamples: samples.tsv\nvae: {epochs: 2, batch_size: 8, seed: 3}\n"
+        "min_bin_size: 10000\nclustering: {min_cluster_size: 5}\n"
+    )
     return tmp_path
 
 
@@ -74,21 +95,55 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     assert "trained 2 epochs" in (workdir / "results/logs/train_vae.log").read_text()
     assert not list((workdir / "results").glob("tables/*.npy"))
     assert "kept" in (workdir / "results/logs/count_kmers/first.log").read_text()
+    # embedding, bins, evaluation, pictures
+    embedding = np.load(workdir / "results/embeddings/first.npy")
+    assert embedding.shape == (matrix.shape[0], 256)
+    clusters = (workdir / "results/clusters/first.tsv").read_text().splitlines()
+    assert clusters[0] == "clustername\tcontigname" and len(clusters) == len(index)
+    metrics = dict(
+        line.split("\t")
+        for line in (workdir / "results/evaluation/first.tsv").read_text().splitlines()[1:]
+    )
+    assert metrics["genomes"] == "2" and 0 <= float(metrics["kmeans_ari_tnf"]) <= 1
+    for picture in ("map", "bins"):
+        assert (workdir / f"results/plots/first.{picture}.png").read_bytes()[:4] == b"\x89PNG"
+    written = sorted((workdir / "results/bins/first").glob("*.fna"))
+    summary = (workdir / "results/bins/first.summary.tsv").read_text()
+    assert len(written) == summary.count("\tyes")
+    report = snakemake(workdir, "--report", "report.html")
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert (workdir / "report.html").stat().st_size > 100_000
 
     assert planned_jobs(workdir) == set()  # up to date
     first_mtime = (workdir / "results/features/first.npy").stat().st_mtime_ns
     model_mtime = (model_dir / "vae.keras").stat().st_mtime_ns
 
-    write_fasta(workdir / "in" / "second.fa", [("b0", random_sequence(rng, 3000))])
+    records, _ = _two_genome_contigs(rng, "b", 12)
+    write_fasta(workdir / "in" / "second.fa", records)
+    # the new sample is counted, embedded with the existing model, binned and drawn;
+    # nothing else runs, the model is not retrained
     assert planned_jobs(workdir) == {
-        ("count_kmers", "second"),
-        ("assemble_features", "second"),
+        (rule, "second")
+        for rule in ("count_kmers", "assemble_features", "embed", "cluster", "plot")
     }
     assert snakemake(workdir).returncode == 0
     assert (workdir / "results/features/second.npy").exists()
+    assert (workdir / "results/clusters/second.tsv").exists()
     assert (workdir / "results/features/first.npy").stat().st_mtime_ns == first_mtime
     # the model is not retrained for a new sample
     assert (model_dir / "vae.keras").stat().st_mtime_ns == model_mtime
+
+    # another project that embeds with this model (config model:) trains nothing
+    other = workdir / "other"
+    (other / "in").mkdir(parents=True)
+    write_fasta(other / "in" / "third.fa", records)
+    (other / "config.yaml").write_text(
+        f"input_dir: in\nsamples: null\nmodel: {model_dir / 'vae.keras'}\n"
+    )
+    planned = snakemake(other, "--dry-run")
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    assert "embed" in planned.stdout
+    assert "train_vae" not in planned.stdout and "draw_architecture" not in planned.stdout
 
 
 def test_bad_sample_fails_its_job_without_output(workdir):

@@ -95,6 +95,19 @@ class AtomicOutput:
         self.commit()
 
 
+class TextOutput(AtomicOutput):
+    """A text file whose content is known only when every output is complete: ``text``
+    is a string or a function returning one, called when the file is finished."""
+
+    def __init__(self, path: str | os.PathLike, text):
+        super().__init__(path)
+        self.text = text
+
+    def _end(self) -> None:
+        text = self.text() if callable(self.text) else self.text
+        self._handle.write(text.encode("utf-8"))
+
+
 @contextlib.contextmanager
 def atomic_outputs(*outputs: AtomicOutput):
     """Open several outputs; on success finish all, then rename all; on failure remove all.

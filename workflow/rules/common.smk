@@ -23,6 +23,7 @@ shell.prefix(
 )
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from kmervae.commands import cluster as cluster_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
 from kmervae.samples import choose_training_samples, discover_samples  # noqa: E402
 
@@ -48,6 +49,13 @@ TRAIN_SAMPLES = choose_training_samples(
 # `kmervae train` options from the vae: section, checked here so that a typo stops the
 # workflow before any job runs
 TRAIN_OPTIONS = " ".join(shlex.quote(o) for o in options_for(config["vae"]))
+CLUSTER_OPTIONS = " ".join(
+    shlex.quote(o)
+    for o in cluster_command.options_for(
+        {**config["clustering"], "min_bin_size": config["min_bin_size"]}
+    )
+)
+LABELLED = [name for name, sample in SAMPLES.items() if sample.labels]
 
 
 wildcard_constraints:
@@ -118,18 +126,59 @@ def embed_runtime(wildcards, input, attempt):
     return int(10 + attempt * matrix_contigs([input.features]) / 1000 / 60 * 3)
 
 
+def cluster_mem_mb(wildcards, attempt):
+    """Clustering 100 k contigs peaked at 0.5 GB (BENCHMARKS.md); 2 GB, doubled per retry."""
+    return 2000 * 2 ** (attempt - 1)
+
+
+def index_contigs(path):
+    """Contigs listed in a contig index TSV (lines after the header)."""
+    with open(path) as handle:
+        return sum(1 for _ in handle) - 1
+
+
+def cluster_runtime(wildcards, input, attempt):
+    """Minutes: 100 k contigs clustered in 2 minutes on 2 cores (BENCHMARKS.md)."""
+    return int(10 + attempt * index_contigs(input.index) / 100_000 * 2 * 3)
+
+
+def labels_of(wildcards):
+    """The labels TSV (contig, genome) of a sample that has one."""
+    return SAMPLES[wildcards.sample].labels
+
+
+def optional_labels(wildcards):
+    """The labels of a sample as a list: empty when it has none."""
+    labels = SAMPLES[wildcards.sample].labels
+    return [labels] if labels else []
+
+
+def labels_option(wildcards, input):
+    """`--labels FILE` for samples with labels, nothing otherwise."""
+    return f"--labels {shlex.quote(str(input.labels[0]))}" if input.labels else ""
+
+
 def final_outputs():
-    """What `snakemake` with no target builds: every sample's features and embedding, and
-    the trained model with its pictures (unless config model: names one)."""
+    """What `snakemake` with no target builds: every sample's features, embedding, bins
+    and pictures, the evaluation of samples with labels, and the trained model with its
+    pictures (unless config model: names one)."""
     return [
         *expand(
             ["results/features/{sample}.npy", "results/features/{sample}.contigs.tsv"],
             sample=SAMPLES,
         ),
         *expand(
-            ["results/embeddings/{sample}.npy", "results/embeddings/{sample}.tsv.gz"],
+            [
+                "results/embeddings/{sample}.npy",
+                "results/embeddings/{sample}.tsv.gz",
+                "results/clusters/{sample}.tsv",
+                "results/bins/{sample}.summary.tsv",
+                "results/plots/{sample}.map.png",
+                "results/plots/{sample}.bins.png",
+            ],
             sample=SAMPLES,
         ),
+        *expand("results/evaluation/{sample}.tsv", sample=LABELLED),
         *expand(
             "{model_dir}/{name}",
             model_dir=MODEL_DIR,

@@ -8,7 +8,12 @@ rule train_vae:
     output:
         model=f"{MODEL_DIR}/vae.keras",
         history=f"{MODEL_DIR}/history.tsv",
-        plot=f"{MODEL_DIR}/training.png",
+        plot=report(
+            f"{MODEL_DIR}/training.png",
+            caption="../report/training.rst",
+            category="Model",
+            labels={"figure": "training curves"},
+        ),
         provenance=f"{MODEL_DIR}/provenance.json",
     log:
         "results/logs/train_vae.log",
@@ -33,7 +38,12 @@ rule draw_architecture:
     input:
         model=rules.train_vae.output.model,
     output:
-        picture=f"{MODEL_DIR}/architecture.png",
+        picture=report(
+            f"{MODEL_DIR}/architecture.png",
+            caption="../report/architecture.rst",
+            category="Model",
+            labels={"figure": "network"},
+        ),
     log:
         "results/logs/draw_architecture.log",
     benchmark:

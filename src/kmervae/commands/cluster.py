@@ -48,10 +48,25 @@ from kmervae.clustering import (
 from kmervae.errors import InputError, KmervaeError
 from kmervae.features import read_contig_index
 from kmervae.layout import LAYOUT
-from kmervae.npyio import AtomicOutput, atomic_outputs, open_matrix
+from kmervae.npyio import TextOutput, atomic_outputs, open_matrix
 
 log = logging.getLogger(__name__)
 _DEFAULTS = ClusterParams()
+#: ClusterParams fields that are options of this command (and keys of the workflow's
+#: clustering: config section)
+SETTINGS = (
+    "algorithm",
+    "seed",
+    "min_bin_size",
+    "radius",
+    "max_steps",
+    "min_cluster_size",
+    "min_samples",
+    "selection",
+    "pca_dims",
+    "k",
+    "n_init",
+)
 
 
 def add_arguments(parser) -> None:
@@ -139,31 +154,26 @@ def _gc_from_features(path: Path, n: int) -> np.ndarray:
     return np.asarray(matrix[:, LAYOUT.gc_column], dtype=np.float64)
 
 
-class _TextOutput(AtomicOutput):
-    def __init__(self, path, text_fn):
-        super().__init__(path)
-        self.text_fn = text_fn
+def options_for(settings: dict) -> list[str]:
+    """Command-line options that give ``settings`` (ClusterParams keys), for the workflow.
 
-    def _end(self) -> None:
-        self._handle.write(self.text_fn().encode("utf-8"))
+    Unknown keys and invalid values raise the same errors as the command.
+    """
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise KmervaeError(f"unknown clustering settings {unknown}; known: {list(SETTINGS)}")
+    ClusterParams(**settings).check()
+    options: list[str] = []
+    for name, value in settings.items():
+        if value is not None:
+            options.extend(["--" + name.replace("_", "-"), str(value)])
+    return options
 
 
 def run(args) -> int:
     if args.bins_dir is not None and args.fasta is None:
         raise KmervaeError("--bins-dir needs --fasta, the FASTA file the contigs come from")
-    params = ClusterParams(
-        algorithm=args.algorithm,
-        seed=args.seed,
-        min_bin_size=args.min_bin_size,
-        radius=args.radius,
-        max_steps=args.max_steps,
-        min_cluster_size=args.min_cluster_size,
-        min_samples=args.min_samples,
-        selection=args.selection,
-        pca_dims=args.pca_dims,
-        k=args.k,
-        n_init=args.n_init,
-    )
+    params = ClusterParams(**{name: getattr(args, name) for name in SETTINGS})
     params.check()
     sample = args.sample or args.embedding.name.removesuffix(".npy")
     names, lengths = read_contig_index(args.index)
@@ -185,14 +195,14 @@ def run(args) -> int:
     )  # fmt: skip
 
     outputs = [
-        _TextOutput(
+        TextOutput(
             args.clusters,
             lambda: CLUSTERS_HEADER + "".join(clusters_table_rows(bins, names, assignment)),
         )
     ]
     summary_holder: dict = {}
     if args.summary is not None:
-        outputs.append(_TextOutput(args.summary, lambda: summary_holder["text"]))
+        outputs.append(TextOutput(args.summary, lambda: summary_holder["text"]))
     bins_dir = AtomicDirectory(args.bins_dir) if args.bins_dir is not None else None
     if bins_dir is not None:
         outputs.append(bins_dir)

@@ -46,7 +46,7 @@ from kmervae.evaluation import (
 )
 from kmervae.features import read_contig_index
 from kmervae.layout import LAYOUT
-from kmervae.npyio import AtomicOutput, atomic_outputs, open_matrix
+from kmervae.npyio import TextOutput, atomic_outputs, open_matrix
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +85,6 @@ def _matrix(path: Path, n: int, columns: int | None = None) -> np.ndarray:
     return matrix
 
 
-class _TextOutput(AtomicOutput):
-    def __init__(self, path, text: str):
-        super().__init__(path)
-        self.text = text
-
-    def _end(self) -> None:
-        self._handle.write(self.text.encode("utf-8"))
-
-
 def run(args) -> int:
     names, lengths = read_contig_index(args.index)
     bins = read_clusters(args.clusters, names)
@@ -111,9 +102,9 @@ def run(args) -> int:
         n_init=args.n_init,
         baseline_max_contigs=args.baseline_max_contigs,
     )
-    outputs = [_TextOutput(args.output, metrics_text(metrics))]
+    outputs = [TextOutput(args.output, metrics_text(metrics))]
     if args.per_genome is not None:
-        outputs.append(_TextOutput(args.per_genome, per_genome_text(per_genome)))
+        outputs.append(TextOutput(args.per_genome, per_genome_text(per_genome)))
     with atomic_outputs(*outputs):
         pass
     log.info("%s: %s", args.clusters.name, human_summary(metrics))
