@@ -149,3 +149,22 @@ def test_cli_help_explains_each_step():
         result = run_kmervae(command, "--help")
         assert result.returncode == 0
         assert "usage: kmervae " + command in result.stdout
+
+
+def test_matrix_reader_reads_rows_and_columns_like_numpy(tmp_path):
+    from kmervae.errors import InputError
+    from kmervae.npyio import MatrixReader
+
+    rows = np.arange(7 * 3, dtype=np.float32).reshape(7, 3)
+    np.save(tmp_path / "m.npy", rows)
+    reader = MatrixReader(tmp_path / "m.npy")
+    assert reader.shape == (7, 3) and len(reader) == 7
+    np.testing.assert_array_equal(reader.read(2, 5), rows[2:5])
+    np.testing.assert_array_equal(reader.read(5, 99), rows[5:])
+    assert [start for start, _ in reader.batches(3)] == [0, 3, 6]
+    np.testing.assert_array_equal(np.concatenate([b for _, b in reader.batches(3)]), rows)
+    np.testing.assert_array_equal(reader.column(1, batch_rows=2), rows[:, 1])
+    data = (tmp_path / "m.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(data[:-10])
+    with pytest.raises(InputError):
+        MatrixReader(tmp_path / "cut.npy").read(0, 7)

@@ -16,7 +16,7 @@ import numpy as np
 
 from kmervae.errors import InputError
 from kmervae.features import read_contig_index
-from kmervae.npyio import AtomicOutput, NpyRowWriter, atomic_outputs, open_matrix
+from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 from kmervae.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def embed_matrix(
     model = load_vae(model_path)
     encoder = embedding_model(model)
     latent = model.vae_config.latent_dim
-    matrix = open_matrix(matrix_path)
+    matrix = MatrixReader(matrix_path)
     names, _ = read_contig_index(index_path)
     if len(names) != matrix.shape[0]:
         raise InputError(
@@ -75,8 +75,7 @@ def embed_matrix(
         outputs.append(EmbeddingTableWriter(table, latent))
     progress = Progress(f"embedding {Path(matrix_path).name}")
     with atomic_outputs(*outputs):
-        for start in range(0, matrix.shape[0], batch_size):
-            rows = np.asarray(matrix[start : start + batch_size], dtype=np.float32)
+        for start, rows in matrix.batches(batch_size):
             z = np.asarray(encoder.predict_on_batch(rows), dtype=np.float32)
             outputs[0].write(z)
             if table is not None:

@@ -24,7 +24,7 @@ from kmervae.errors import InputError
 from kmervae.fasta import FastaReader
 from kmervae.kmers import CountRows, KmerCounter
 from kmervae.layout import KMER_SIZES, LAYOUT, n_canonical
-from kmervae.npyio import AtomicOutput, NpyRowWriter, atomic_outputs, iter_row_batches, open_matrix
+from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 from kmervae.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ def assemble_tables(
     batch_rows: int = 2048,
 ) -> int:
     """Join per-group tables column-wise into the feature matrix, ``batch_rows`` at a time."""
-    tables = {name: open_matrix(table_paths[name]) for name in GROUP_TABLES}
+    tables = {name: MatrixReader(table_paths[name]) for name in GROUP_TABLES}
     n_rows = {name: t.shape[0] for name, t in tables.items()}
     if len(set(n_rows.values())) != 1:
         raise InputError(matrix_path, f"group tables disagree on the number of rows: {n_rows}")
@@ -264,8 +264,7 @@ def assemble_tables(
                 f"table {name} has {table.shape[1]} columns, expected {_GROUP_WIDTH[name]}",
             )
     with NpyRowWriter(matrix_path, LAYOUT.n_features) as writer:
-        for start, first in iter_row_batches(tables["length_gc"], batch_rows):
-            stop = start + len(first)
-            batch = {name: np.asarray(t[start:stop]) for name, t in tables.items()}
+        for start in range(0, len(tables["length_gc"]), batch_rows):
+            batch = {name: t.read(start, start + batch_rows) for name, t in tables.items()}
             writer.write(feature_rows(batch))
     return writer.n_rows

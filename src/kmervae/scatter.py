@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from kmervae.errors import InputError
 from kmervae.fasta import FastaReader
 from kmervae.features import ContigIndexWriter, read_contig_index
-from kmervae.npyio import AtomicOutput, NpyRowWriter, atomic_outputs, open_matrix
+from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 
 _LETTERS = bytes.maketrans(bytes(range(5)), b"ACGTN")
 
@@ -79,7 +77,7 @@ def gather_features(
     """Concatenate chunk matrices and indexes row-wise, in the order given."""
     if len(matrices) != len(indexes):
         raise InputError(matrix_path, f"{len(matrices)} matrices but {len(indexes)} indexes")
-    parts = [open_matrix(m) for m in matrices]
+    parts = [MatrixReader(m) for m in matrices]
     widths = {p.shape[1] for p in parts}
     if len(widths) != 1:
         raise InputError(matrix_path, f"chunk matrices differ in width: {sorted(widths)}")
@@ -97,8 +95,8 @@ def gather_features(
             if duplicates:
                 raise InputError(index_file, "duplicate contig name", record=sorted(duplicates)[0])
             seen.update(names)
-            for start in range(0, part.shape[0], batch_rows):
-                writer.write(np.asarray(part[start : start + batch_rows]))
+            for _, rows in part.batches(batch_rows):
+                writer.write(rows)
             index.write(names, lengths)
         if not seen:
             raise InputError(matrix_path, "no contig in any chunk (all below min_contig_length?)")

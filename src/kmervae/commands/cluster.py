@@ -48,7 +48,7 @@ from kmervae.clustering import (
 from kmervae.errors import InputError, KmervaeError
 from kmervae.features import read_contig_index
 from kmervae.layout import LAYOUT
-from kmervae.npyio import TextOutput, atomic_outputs, open_matrix
+from kmervae.npyio import MatrixReader, TextOutput, atomic_outputs
 
 log = logging.getLogger(__name__)
 _DEFAULTS = ClusterParams()
@@ -145,13 +145,13 @@ def add_arguments(parser) -> None:
 
 
 def _gc_from_features(path: Path, n: int) -> np.ndarray:
-    matrix = open_matrix(path)
+    matrix = MatrixReader(path)
     if matrix.shape != (n, LAYOUT.n_features):
         raise InputError(
             path, f"expected a feature matrix of {n} rows x {LAYOUT.n_features} columns, "
             f"found {matrix.shape}"
         )  # fmt: skip
-    return np.asarray(matrix[:, LAYOUT.gc_column], dtype=np.float64)
+    return matrix.column(LAYOUT.gc_column).astype(np.float64)
 
 
 def options_for(settings: dict) -> list[str]:
