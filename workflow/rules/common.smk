@@ -107,8 +107,8 @@ def matrix_contigs(paths):
     return sum(os.path.getsize(p) for p in paths) // (8362 * 4)
 
 
-def train_mem_mb(wildcards, attempt):
-    """Measured peak RSS of training is ~1.5 GB, flat in the number of contigs
+def tensorflow_mem_mb(wildcards, attempt):
+    """Training and embedding peak at ~1.5-1.6 GB RSS, flat in the number of contigs
     (BENCHMARKS.md); doubled for headroom, more on each retry."""
     return 3000 * attempt
 

@@ -18,7 +18,7 @@ rule embed:
         "../../envs/vae.yaml"
     threads: 2
     resources:
-        mem_mb=2000,
+        mem_mb=tensorflow_mem_mb,
         runtime=embed_runtime,
     shell:
         "kmervae embed {input.model:q} {input.features:q} --index {input.index:q}"

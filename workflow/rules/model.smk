@@ -23,7 +23,7 @@ rule train_vae:
         "../../envs/vae.yaml"
     threads: 8
     resources:
-        mem_mb=train_mem_mb,
+        mem_mb=tensorflow_mem_mb,
         runtime=train_runtime,
     params:
         outdir=subpath(output.model, parent=True),
@@ -52,7 +52,7 @@ rule draw_architecture:
         "../../envs/vae.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=tensorflow_mem_mb,
         runtime=10,
     shell:
         "kmervae architecture {input.model:q} --output {output.picture:q} 2> {log:q}"
