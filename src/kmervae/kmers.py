@@ -20,13 +20,13 @@ How it is fast without compiled code:
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 
 from kmervae.fasta import AMBIGUOUS, SequencePiece
-from kmervae.layout import BASES, KMER_SIZES, canonical_kmers, reverse_complement
+from kmervae.layout import BASES, KMER_SIZES, canonical_kmers
 
 K_MAX = max(KMER_SIZES)
 #: Codes after each record so that windows never cross records and every position starts
@@ -37,15 +37,17 @@ PAD = bytes([AMBIGUOUS]) * (K_MAX - 1)
 @cache
 def base5_codes(k: int) -> tuple[np.ndarray, np.ndarray]:
     """Base-5 indices of each canonical k-mer and of its reverse complement (column order)."""
-    forward = np.empty(len(canonical_kmers(k)), dtype=np.intp)
-    reverse = np.empty_like(forward)
-    digit = {b: i for i, b in enumerate(BASES)}
-    for col, kmer in enumerate(canonical_kmers(k)):
-        f = r = 0
-        for b_f, b_r in zip(kmer, reverse_complement(kmer), strict=True):
-            f = f * 5 + digit[b_f]
-            r = r * 5 + digit[b_r]
-        forward[col], reverse[col] = f, r
+    kmers = canonical_kmers(k)
+    # digits 0..3 of every letter, one row per k-mer (vectorised: 8,192 7-mers at start-up)
+    table = bytearray(256)
+    for i, b in enumerate(BASES):
+        table[ord(b)] = i
+    text = "".join(kmers).encode("ascii").translate(bytes(table))
+    digits = np.frombuffer(text, dtype=np.uint8).reshape(len(kmers), k).astype(np.intp)
+    powers = 5 ** np.arange(k - 1, -1, -1, dtype=np.intp)
+    forward = digits @ powers
+    # reverse complement: letters reversed, each complemented (A<->T, C<->G: 3 - digit)
+    reverse = (len(BASES) - 1 - digits[:, ::-1]) @ powers
     return forward, reverse
 
 
@@ -79,9 +81,19 @@ class CountRows:
     lengths: np.ndarray  # bp of the whole record, ambiguous bases included
     kmers: dict[int, np.ndarray]  # k -> (n, n_canonical(k)) window counts
     bases: np.ndarray  # (n, 4) counts of A, C, G, T
+    #: k -> (n,) countable windows per record (row sums of ``kmers[k]``), filled on demand
+    #: or by the counter, which knows them without summing 8,192 columns
+    totals: dict[int, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def total(self, k: int) -> np.ndarray:
+        """Row sums of ``kmers[k]`` (countable k-mer windows of each record)."""
+        totals = self.totals.get(k)
+        if totals is None:
+            totals = self.totals[k] = self.kmers[k].sum(axis=1)
+        return totals
 
     def select(self, mask: np.ndarray) -> CountRows:
         return CountRows(
@@ -89,6 +101,7 @@ class CountRows:
             self.lengths[mask],
             {k: v[mask] for k, v in self.kmers.items()},
             self.bases[mask],
+            {k: v[mask] for k, v in self.totals.items()},
         )
 
     @staticmethod
@@ -98,6 +111,11 @@ class CountRows:
             np.concatenate([p.lengths for p in parts]),
             {k: np.concatenate([p.kmers[k] for p in parts]) for k in parts[0].kmers},
             np.concatenate([p.bases for p in parts]),
+            {
+                k: np.concatenate([p.totals[k] for p in parts])
+                for k in parts[0].totals
+                if all(k in p.totals for p in parts)
+            },
         )
 
 
@@ -148,8 +166,12 @@ class KmerCounter:
         # of tiny records would make a bincount of gigabytes
         self.batch_records = batch_records
         keep_freed_memory()
-        self._lut7 = base5_to_column(7)
+        # uint16 (8,193 values): a quarter of the cache the intp table would take
+        self._lut7 = base5_to_column(7).astype(np.uint16)
         self._n7 = len(canonical_kmers(7))
+        self._n4, self._n3 = len(canonical_kmers(4)), len(canonical_kmers(3))
+        index, self._group_starts = _base5_4mer_groups()
+        self._group_index = index + self._n7 + 1  # the 4-mer bins follow the 7-mer bins
         # state of a record that is being streamed in pieces
         self._open_name: str | None = None
         self._open_bins: np.ndarray | None = None
@@ -194,19 +216,31 @@ class KmerCounter:
         # one bin for uncountable 7-mers, then the 625 base-5 4-mer bins.
         n7 = self._n7
         width = n7 + 1 + 625
-        offsets = np.repeat(np.arange(0, n_rec * width, width, dtype=np.intp), spans)[:n]
+        # per-position record offsets in int32 (half the memory traffic of intp; a batch
+        # is bounded by batch_records, so they fit) and the 7-mer lookup in uint16
+        offset_type = np.int32 if n_rec * width < 2**31 else np.intp
+        offsets = np.repeat(np.arange(0, n_rec * width, width, dtype=offset_type), spans)[:n]
         bins = np.empty(2 * n, dtype=np.intp)
-        self._lut7.take(p7, out=bins[:n])
-        bins[:n] += offsets
+        np.add(self._lut7.take(p7), offsets, out=bins[:n])
         offsets += n7 + 1
         np.add(p4, offsets, out=bins[n:])
         counts = np.bincount(bins, minlength=n_rec * width).reshape(n_rec, width)
-        raw4 = counts[:, n7 + 1 :]
+        # canonical 4-mers, canonical 3-mers and bases: sums of groups of the 4-mer bins,
+        # gathered group after group and summed in one reduceat
+        marginals = np.add.reduceat(
+            counts.take(self._group_index, axis=1), self._group_starts, axis=1
+        )
+        n4, n3 = self._n4, self._n3
+        # every position of a record's span starts one 7-mer window, countable or in the
+        # uncountable bin (the last record's padding starts none: n stops before it)
+        total7 = spans - counts[:, n7]
+        total7[-1] -= len(PAD)
         return CountRows(
             [p.name for p in group],
             lengths,
-            {7: counts[:, :n7], **_from_base5_4mers(raw4)},
-            raw4.reshape(n_rec, 5, 125).sum(axis=2)[:, :4],
+            {7: counts[:, :n7], 4: marginals[:, :n4], 3: marginals[:, n4 : n4 + n3]},
+            marginals[:, n4 + n3 :],
+            {7: total7},
         )
 
     # -- one long record in pieces ----------------------------------------------------------
@@ -243,6 +277,32 @@ class KmerCounter:
         self._open_name = self._open_bins = None
         self._open_tail = b""
         return rows
+
+
+@cache
+def _base5_4mer_groups() -> tuple[np.ndarray, np.ndarray]:
+    """(index, starts): base-5 4-mer bins grouped so that ``np.add.reduceat(bins[index],
+    starts)`` gives the canonical 4-mer columns, the canonical 3-mer columns, then A, C, G, T.
+
+    A canonical 4-mer is its forward and reverse bins (one bin for a palindrome); a
+    canonical 3-mer is the 4-mer bins that start with it or with its reverse complement
+    (any fourth code); a base is the 125 bins that start with it. Same sums as
+    :func:`_from_base5_4mers` and the base marginal, in integers, so the same counts.
+    """
+    index: list[int] = []
+    starts: list[int] = []
+    for forward, reverse in zip(*base5_codes(4), strict=True):
+        starts.append(len(index))
+        index += [forward] if forward == reverse else [forward, reverse]
+    for forward, reverse in zip(*base5_codes(3), strict=True):
+        starts.append(len(index))
+        index += [5 * forward + d for d in range(5)]
+        if reverse != forward:  # always for odd k
+            index += [5 * reverse + d for d in range(5)]
+    for base in range(len(BASES)):
+        starts.append(len(index))
+        index += range(125 * base, 125 * (base + 1))
+    return np.array(index, dtype=np.intp), np.array(starts, dtype=np.intp)
 
 
 def _from_base5_4mers(raw4: np.ndarray) -> dict[int, np.ndarray]:
