@@ -147,7 +147,8 @@ def test_clusters_table_every_contig_once(tmp_path):
     index = write_index(tmp_path / "idx.tsv", names, lengths)
     np.save(tmp_path / "emb.npy", z)
     out = tmp_path / "out" / "clusters.tsv"
-    run_cluster([tmp_path / "emb.npy", "--index", index, "--clusters", out, "--sample", "S1"])
+    base = [tmp_path / "emb.npy", "--index", index, "--sample", "S1"]
+    run_cluster([*base, "--clusters", out, "--no-refine"])
     lines = out.read_text().splitlines()
     assert lines[0] == "clustername\tcontigname"
     rows = [line.split("\t") for line in lines[1:]]
@@ -244,3 +245,28 @@ def test_workflow_options_reject_unknown_and_invalid_settings():
         cluster.options_for({"algo": "kmeans"})
     with pytest.raises(KmervaeError, match="needs --k"):
         cluster.options_for({"algorithm": "kmeans"})
+
+
+def test_refine_gives_noise_to_the_nearest_cluster_and_moves_centroids():
+    from kmervae.clustering import refine_clusters
+
+    # two clusters on the unit circle around 0 and 90 degrees; noise at 10 and 80 degrees;
+    # one contig at 60 degrees wrongly labelled 0 is moved to cluster 1 by a k-means step
+    angles = np.radians([0, 5, -5, 90, 95, 85, 10, 80, 60])
+    x = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    labels = np.array([0, 0, 0, 1, 1, 1, -1, -1, 0])
+    refined = refine_clusters(x, labels, steps=20)
+    assert refined.tolist() == [0, 0, 0, 1, 1, 1, 0, 1, 1]
+    assert refine_clusters(x, np.full(9, -1)).tolist() == [-1] * 9  # nothing to refine
+
+
+def test_default_clustering_bins_the_outlier_with_its_nearest_cluster(tmp_path):
+    z, _, lengths = blobs()
+    names = [f"contig_{i}" for i in range(len(z))]
+    z[5] = 50.0
+    index = write_index(tmp_path / "idx.tsv", names, lengths)
+    np.save(tmp_path / "emb.npy", z)
+    out = tmp_path / "clusters.tsv"
+    run_cluster([tmp_path / "emb.npy", "--index", index, "--clusters", out, "--sample", "S1"])
+    rows = dict(line.split("\t")[::-1] for line in out.read_text().splitlines()[1:])
+    assert UNBINNED not in rows.values()

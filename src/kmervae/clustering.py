@@ -65,9 +65,12 @@ class ClusterParams:
     valley_ratio: float = 0.1
     # hdbscan
     min_cluster_size: int = 20
-    min_samples: int | None = 2
-    selection: str = "eom"
+    min_samples: int | None = 5
+    selection: str = "leaf"
     pca_dims: int = 16
+    # hdbscan: give noise contigs to the nearest cluster, then spherical k-means steps
+    refine: bool = True
+    refine_steps: int = 20
     # kmeans
     k: int | None = None
     n_init: int = 10
@@ -83,6 +86,8 @@ class ClusterParams:
             raise KmervaeError("--min-cluster-size must be at least 2")
         if self.selection not in ("eom", "leaf"):
             raise KmervaeError(f"--selection must be 'eom' or 'leaf', got {self.selection!r}")
+        if self.refine_steps < 0:
+            raise KmervaeError("--refine-steps must be >= 0")
         if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1 or self.max_steps < 1:
             raise KmervaeError("--min-bin-size, --pca-dims >= 0; --n-init, --max-steps >= 1")
 
@@ -283,6 +288,36 @@ def hdbscan_clustering(
     return np.where(labels >= 0, labels, -1).astype(np.int64)
 
 
+def refine_clusters(x: np.ndarray, labels: np.ndarray, steps: int = 20) -> np.ndarray:
+    """Every contig to its nearest cluster (cosine), then spherical k-means steps.
+
+    HDBSCAN finds the cores of genome clusters but leaves their broad fringes as noise
+    and splits some; assigning all noise to the nearest centroid and letting centroids
+    move (``steps`` iterations at most, seeded by the HDBSCAN clusters) recovered three
+    times more near-complete genomes on the tuning communities (bench/tuning/). The price:
+    contigs of a genome too rare to form a cluster end up in other genomes' bins.
+    ``x`` has unit-length rows; labels -1 are noise. Deterministic.
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    if not (labels >= 0).any():
+        return labels
+    x = np.asarray(x, dtype=np.float32)
+    for step in range(max(steps, 1)):
+        ids = np.unique(labels[labels >= 0])
+        members = labels >= 0
+        order = np.argsort(labels[members], kind="stable")
+        rows = x[members][order]
+        starts = np.searchsorted(labels[members][order], ids)
+        centroids = np.add.reduceat(rows, starts, axis=0)
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        with threadpool_limits(1):
+            nearest = ids[np.argmax(x @ centroids.T, axis=1)]
+        if np.array_equal(nearest, labels) or step + 1 >= steps:
+            return nearest
+        labels = nearest
+    return labels
+
+
 def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -> np.ndarray:
     """k-means labels (k-means++ starts, ``n_init`` restarts, seeded)."""
     from sklearn.cluster import KMeans
@@ -317,6 +352,8 @@ def cluster_embedding(z: np.ndarray, lengths: np.ndarray, params: ClusterParams)
                 params.pca_dims,
                 params.seed,
             )
+            if params.refine:
+                labels = refine_clusters(x, labels, params.refine_steps)
         else:
             labels = kmeans_clustering(x, params.k, params.seed, params.n_init)
     return singletons_to_unbinned(labels, lengths, params.min_bin_size)

@@ -10,10 +10,11 @@ Reads the embedding (one row per contig, in the order of the contig index) and w
 * --summary: TSV ``bin contigs bp gc n50 written``, one row per bin, small ones too
   (gc: bp-weighted mean contig GC; written: whether the bin has a FASTA file).
 
-Algorithms (--algorithm): ``hdbscan`` (default; needs no number of clusters; noise is
-unbinned), ``medoid`` (VAMB-style iterative medoid clustering on cosine distance;
-experimental, its distance thresholds suit tightly clustered embeddings) and ``kmeans``
-(needs --k). Embeddings are centred and scaled to unit length first. A contig that
+Algorithms (--algorithm): ``hdbscan`` (default; needs no number of clusters; then, by
+default, its noise contigs go to the nearest cluster and centroids are refined by
+spherical k-means, --refine), ``medoid`` (VAMB-style iterative medoid clustering on
+cosine distance; experimental, its distance thresholds suit tightly clustered embeddings)
+and ``kmeans`` (needs --k). Embeddings are centred and scaled to unit length first. A contig that
 clusters with nothing is unbinned, unless it has at least --min-bin-size bp: then it is a
 bin of its own. Results are deterministic for the same inputs and --seed.
 
@@ -28,6 +29,7 @@ example:
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from pathlib import Path
@@ -64,6 +66,8 @@ SETTINGS = (
     "min_samples",
     "selection",
     "pca_dims",
+    "refine",
+    "refine_steps",
     "k",
     "n_init",
 )
@@ -124,6 +128,21 @@ def add_arguments(parser) -> None:
         "0: no PCA (default: %(default)s)",
     )
     g.add_argument(
+        "--refine",
+        action=argparse.BooleanOptionalAction,
+        default=_DEFAULTS.refine,
+        help="hdbscan: give every noise contig to the nearest cluster, then move centroids "
+        "by spherical k-means steps (bins far more genomes completely; contigs of genomes "
+        "too rare to form a cluster land in other bins; --no-refine leaves them unbinned) "
+        "(default: %(default)s)",
+    )
+    g.add_argument(
+        "--refine-steps",
+        type=int,
+        default=_DEFAULTS.refine_steps,
+        help="hdbscan --refine: most spherical k-means steps (default: %(default)s)",
+    )
+    g.add_argument(
         "--radius",
         type=float,
         default=_DEFAULTS.radius,
@@ -165,8 +184,11 @@ def options_for(settings: dict) -> list[str]:
     ClusterParams(**settings).check()
     options: list[str] = []
     for name, value in settings.items():
-        if value is not None:
-            options.extend(["--" + name.replace("_", "-"), str(value)])
+        flag = name.replace("_", "-")
+        if isinstance(value, bool):
+            options.append(f"--{flag}" if value else f"--no-{flag}")
+        elif value is not None:
+            options.extend([f"--{flag}", str(value)])
     return options
 
 
