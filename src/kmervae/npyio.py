@@ -192,6 +192,7 @@ class MatrixReader:
         self.dtype = header.dtype
         self._offset = int(header.offset)
         self._row_bytes = int(header.shape[1] * header.dtype.itemsize)
+        self._fd: int | None = None  # opened on the first read, kept for the next ones
         del header
 
     def __len__(self) -> int:
@@ -201,13 +202,32 @@ class MatrixReader:
         """Rows ``start`` to ``stop`` (exclusive) as a new array."""
         stop = min(stop, self.shape[0])
         out = np.empty((max(0, stop - start), self.shape[1]), dtype=self.dtype)
-        if out.size:
-            with open(self.path, "rb") as handle:
-                got = os.preadv(handle.fileno(), [memoryview(out).cast("B")],
-                                self._offset + start * self._row_bytes)  # fmt: skip
-            if got != out.nbytes:
-                raise InputError(self.path, f"file is truncated (rows {start}-{stop})")
+        self.read_into(start, out)
         return out
+
+    def read_into(self, start: int, out: np.ndarray) -> None:
+        """Fill ``out`` (C-contiguous, ``len(out)`` rows of this matrix's width and dtype)
+        with the rows from ``start`` on."""
+        if not out.size:
+            return
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        got = os.preadv(
+            self._fd, [memoryview(out).cast("B")], self._offset + start * self._row_bytes
+        )
+        if got != out.nbytes:
+            raise InputError(self.path, f"file is truncated (rows {start}-{start + len(out)})")
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def batches(self, batch_rows: int):
         """Yield ``(start, rows)`` over the whole matrix, ``batch_rows`` at a time."""

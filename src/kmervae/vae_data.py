@@ -19,41 +19,41 @@ import numpy as np
 
 from kmervae.errors import InputError
 from kmervae.layout import N_FEATURES
+from kmervae.npyio import MatrixReader
 
 
 class MatrixSource:
-    """Row access to one or more feature matrices, addressed by a global row index."""
+    """Row access to one or more feature matrices, addressed by a global row index.
+
+    Rows are read with plain file reads (:class:`kmervae.npyio.MatrixReader`), never
+    through a memory map, so resident memory does not grow with the matrices.
+    """
 
     def __init__(self, paths: Sequence[str | os.PathLike]):
         if not paths:
             raise InputError("--features", "no feature matrix given")
         self.paths = [Path(p) for p in paths]
-        self.n_rows_per_file: list[int] = []
-        self._offsets: list[int] = []
-        self._fds: list[int] = []
+        self._readers: list[MatrixReader] = []
         for path in self.paths:
             try:
-                mm = np.load(path, mmap_mode="r")
-            except (OSError, ValueError) as err:
-                raise InputError(path, f"cannot open as a .npy matrix: {err}") from err
-            if not isinstance(mm, np.memmap) or mm.ndim != 2 or mm.shape[1] != N_FEATURES:
+                reader = MatrixReader(path)
+            except InputError as err:
+                raise InputError(path, f"cannot open as a .npy matrix: {err.problem}") from err
+            if reader.shape[1] != N_FEATURES:
                 raise InputError(
-                    path, f"expected a 2-D matrix with {N_FEATURES} columns, got shape {mm.shape}"
+                    path,
+                    f"expected a 2-D matrix with {N_FEATURES} columns, got shape {reader.shape}",
                 )
-            if mm.dtype != np.dtype("<f4") or not mm.flags.c_contiguous:
+            if reader.dtype != np.dtype("<f4"):
                 raise InputError(
-                    path, f"expected little-endian float32 in C order, got {mm.dtype.str}"
+                    path, f"expected little-endian float32 in C order, got {reader.dtype.str}"
                 )
-            self.n_rows_per_file.append(int(mm.shape[0]))
-            self._offsets.append(int(mm.offset))
-            del mm
-            self._fds.append(os.open(path, os.O_RDONLY))
+            self._readers.append(reader)
+        self.n_rows_per_file = [len(r) for r in self._readers]
         self.row_starts = np.concatenate([[0], np.cumsum(self.n_rows_per_file)]).astype(np.int64)
         self.n_rows = int(self.row_starts[-1])
         if self.n_rows == 0:
             raise InputError(self.paths[0], "the feature matrices hold no contigs")
-
-    _ROW_BYTES = N_FEATURES * 4
 
     def read(self, rows: np.ndarray) -> np.ndarray:
         """Rows ``rows`` (global indices, ascending) as a new float32 array."""
@@ -68,24 +68,12 @@ class MatrixSource:
         stops = np.concatenate([breaks, [len(rows)]])
         for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
             f = int(file_of[a])
-            local = int(rows[a] - self.row_starts[f])
-            offset = self._offsets[f] + local * self._ROW_BYTES
-            view = memoryview(out[a:b]).cast("B")
-            got = os.preadv(self._fds[f], [view], offset)
-            if got != view.nbytes:
-                raise InputError(self.paths[f], f"file is truncated (row {local + b - a - 1})")
+            self._readers[f].read_into(int(rows[a] - self.row_starts[f]), out[a:b])
         return out
 
     def close(self) -> None:
-        for fd in self._fds:
-            os.close(fd)
-        self._fds = []
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
+        for reader in self._readers:
+            reader.close()
 
     def describe(self) -> list[dict]:
         return [
