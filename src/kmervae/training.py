@@ -511,7 +511,14 @@ def plot_history(history: Sequence[dict], path: Path) -> None:
     ax = axes[1, 0]
     ax.plot(ep, series("kl"), label="train")
     ax.plot(ep, series("val_kl"), label="validation")
-    ax.set(title="KL divergence", xlabel="epoch")
+    # log scale: an early validation spike (BatchNorm statistics still settling) would
+    # flatten a linear axis
+    kl_values = [v for v in series("kl") + series("val_kl") if np.isfinite(v)]
+    ax.set(
+        title="KL divergence",
+        xlabel="epoch",
+        yscale="log" if kl_values and min(kl_values) > 0 else "linear",
+    )
     ax.legend()
     ax = axes[1, 1]
     ax.plot(ep, series("learning_rate"))
