@@ -1,0 +1,637 @@
+"""Binning-quality benchmark (issue 6): kmervae against its peers on synthetic communities.
+
+Builds simulated assemblies from the real genomes of ``bench/genomes.tsv`` (cut by
+``kmervae.synthetic.make_community``), runs kmervae through the Snakemake workflow on each,
+runs the peers on the same contigs, scores every method's bins with the same
+``kmervae.evaluation.evaluate`` call and prints a Markdown table (also written to
+``bench/.cache/quality/table.md``, or ``OUT/table.md`` with ``--out``).
+
+    .venv/bin/python bench/quality/run.py                       # 10 genomes x 1 Mbp, seed 1
+    .venv/bin/python bench/quality/run.py --genomes 10 30 --seeds 1 2 --train-seeds 1 2 3
+    .venv/bin/python bench/quality/run.py --tiny                # 3 genomes x 150 kbp, < 2 min
+
+Methods (``--methods``):
+
+* ``kmervae``: the workflow (``snakemake --snakefile Snakefile --directory RUN``) with
+  ``vae: {epochs, seed}``; one run per training seed; wall time and peak RSS are those of
+  the whole workflow (features, training, embedding, clustering, bins, plots, evaluation).
+* ``tnf``: z-scored 136 canonical 4-mer frequencies of the workflow's feature matrix,
+  clustered by ``cluster_embedding`` with the workflow's clustering settings.
+* ``raw``: all 8,362 features z-scored, PCA to 256 dimensions, same clustering.
+* ``metabat2``: MetaBAT2 without a depth file (composition only), ``-m 1500`` (its
+  smallest allowed minimum contig length; shorter contigs stay unbinned), ``-s`` = the
+  workflow's min_bin_size, ``--seed 1``.
+* ``vamb``: VAMB (separate venv ``bench/.cache/quality/vamb-venv``) with a flat abundance
+  (every contig depth 1 in a single sample), see ``run_vamb``.
+
+Peers ``tnf``/``raw`` reuse the features of the first kmervae run; their wall time is
+that of their own step (loading, matrix, clustering), not of counting the k-mers.
+Every run's results are cached under the output folder: a second call only fills the
+gaps (``--rerun`` redoes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+BENCH = REPO / "bench"
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(REPO / "src"))
+
+DEFAULT_OUT = BENCH / ".cache" / "quality"
+SNAKEMAKE = REPO / ".venv" / "bin" / "snakemake"
+PYTHON = sys.executable
+VAMB_VENV = DEFAULT_OUT / "vamb-venv"
+MIN_BIN_SIZE = 200_000
+DASH = "\u2013"  # en dash, for ranges and empty cells
+METHODS = ("kmervae", "tnf", "raw", "metabat2", "vamb")
+
+
+# ---------------------------------------------------------------- communities
+
+
+def catalog() -> list[dict]:
+    with open(BENCH / "genomes.tsv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def choose_genomes(n: int) -> list[str]:
+    """``n`` genomes: first one strain per species, taken round-robin over the phyla (so a
+    small community spans all five), then the further strains in catalog order."""
+    rows = catalog()
+    if not 1 <= n <= len(rows):
+        raise SystemExit(f"--genomes must be between 1 and {len(rows)}, got {n}")
+    phyla: dict[str, list[dict]] = {}
+    seen_species = set()
+    extra = []
+    for row in rows:
+        if row["species"] in seen_species:
+            extra.append(row["genome"])
+            continue
+        seen_species.add(row["species"])
+        phyla.setdefault(row["phylum"], []).append(row)
+    first = []
+    queues = list(phyla.values())
+    while any(queues):
+        for q in queues:
+            if q:
+                first.append(q.pop(0)["genome"])
+    return (first + extra)[:n]
+
+
+def community_name(n: int, bp: int, seed: int) -> str:
+    size = "all" if not bp else (f"{bp // 1000}k" if bp < 1_000_000 else f"{bp / 1e6:g}M")
+    return f"g{n}_{size}_s{seed}"
+
+
+def build_community(out: Path, n: int, bp: int, seed: int) -> dict:
+    from genomes import genome_paths
+
+    from kmervae.synthetic import make_community
+
+    name = community_name(n, bp, seed)
+    folder = out / "communities" / name
+    fasta, labels = folder / f"{name}.fna.gz", folder / "labels.tsv"
+    chosen = choose_genomes(n)
+    if not (fasta.exists() and labels.exists()):
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = genome_paths()
+        contigs = make_community(
+            {g: paths[g] for g in chosen}, fasta, labels, seed, bp_per_genome=bp or None
+        )
+        print(f"[{name}] {len(contigs):,} contigs from {len(chosen)} genomes", file=sys.stderr)
+    return {
+        "name": name,
+        "fasta": fasta,
+        "labels": labels,
+        "genomes": chosen,
+        "n": n,
+        "bp": bp,
+        "seed": seed,
+        "folder": folder,
+    }
+
+
+# ---------------------------------------------------------------- timing
+
+
+def timed(cmd: list[str], log: Path, cwd: Path | None = None, env=None) -> dict:
+    """Run ``cmd`` under ``/usr/bin/time -v``; wall seconds and peak RSS (MiB, largest
+    process of the tree)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    tfile = log.with_suffix(".time")
+    full = ["/usr/bin/time", "-v", "-o", str(tfile), *map(str, cmd)]
+    start = time.monotonic()
+    with open(log, "w") as handle:
+        handle.write("$ " + shlex.join(map(str, cmd)) + "\n")
+        handle.flush()
+        rc = subprocess.call(full, stdout=handle, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    wall = time.monotonic() - start
+    text = tfile.read_text() if tfile.exists() else ""
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    if rc != 0:
+        tail = "".join(open(log, errors="replace").readlines()[-25:])
+        raise RuntimeError(f"command failed (rc {rc}), log {log}:\n{tail}")
+    return {"wall_s": wall, "rss_mib": int(rss.group(1)) / 1024 if rss else float("nan")}
+
+
+def cached(path: Path, rerun: bool, make) -> dict:
+    if path.exists() and not rerun:
+        return json.loads(path.read_text())
+    result = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    return result
+
+
+# ---------------------------------------------------------------- methods
+
+
+def run_kmervae(comm: dict, out: Path, epochs: int, train_seed: int, rerun: bool) -> dict:
+    run = out / "runs" / comm["name"] / f"kmervae_e{epochs}_t{train_seed}"
+    sample = comm["name"]
+
+    def make():
+        if run.exists():
+            shutil.rmtree(run)
+        (run / "empty").mkdir(parents=True)
+        (run / "samples.tsv").write_text(
+            f"sample\tfasta\tlabels\n{sample}\t{comm['fasta']}\t{comm['labels']}\n"
+        )
+        (run / "config.yaml").write_text(
+            f"input_dir: {run / 'empty'}\n"
+            f"samples: {run / 'samples.tsv'}\n"
+            f"min_bin_size: {MIN_BIN_SIZE}\n"
+            f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
+        )
+        t = timed(
+            [
+                SNAKEMAKE,
+                "--snakefile",
+                REPO / "Snakefile",
+                "--directory",
+                run,
+                "--configfile",
+                run / "config.yaml",
+                "--cores",
+                "2",
+                "--quiet",
+            ],
+            out / "logs" / comm["name"] / f"kmervae_e{epochs}_t{train_seed}.log",
+        )
+        return {**t, "run": str(run)}
+
+    res = cached(run.parent / f"kmervae_e{epochs}_t{train_seed}.json", rerun, make)
+    res["results"] = Path(res["run"]) / "results"
+    res["clusters"] = res["results"] / "clusters" / f"{sample}.tsv"
+    res["embedding"] = res["results"] / "embeddings" / f"{sample}.npy"
+    res["features"] = res["results"] / "features" / f"{sample}.npy"
+    res["index"] = res["results"] / "features" / f"{sample}.contigs.tsv"
+    res["workflow_eval"] = res["results"] / "evaluation" / f"{sample}.tsv"
+    return res
+
+
+def run_matrix_peer(method: str, comm: dict, km: dict, out: Path, rerun: bool) -> dict:
+    """``tnf`` / ``raw``: this script's ``_peer`` subcommand, timed in its own process."""
+    folder = out / "runs" / comm["name"] / method
+
+    def make():
+        folder.mkdir(parents=True, exist_ok=True)
+        t = timed(
+            [PYTHON, __file__, "_peer", method, km["features"], km["index"], folder],
+            out / "logs" / comm["name"] / f"{method}.log",
+        )
+        return t
+
+    res = cached(folder / "time.json", rerun, make)
+    res["bins_tsv"] = folder / "bins.tsv"
+    res["matrix"] = folder / "matrix.npy"
+    return res
+
+
+def peer_main(method: str, features: str, index: str, folder: str) -> None:
+    """The ``tnf``/``raw`` peers: matrix from the feature matrix, clustered as kmervae."""
+    from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
+    from kmervae.evaluation import raw_pca_matrix, tnf_matrix
+    from kmervae.features import read_contig_index
+
+    names, lengths = read_contig_index(index)
+    f = np.load(features, mmap_mode="r")
+    x = tnf_matrix(f) if method == "tnf" else raw_pca_matrix(np.asarray(f), 256, seed=42)
+    labels = cluster_embedding(x, lengths, ClusterParams(min_bin_size=MIN_BIN_SIZE))
+    folder = Path(folder)
+    np.save(folder / "matrix.npy", np.asarray(x, dtype=np.float32))
+    write_bins(folder / "bins.tsv", names, [UNBINNED if b < 0 else f"bin{b}" for b in labels])
+
+
+def write_bins(path: Path, names, bins) -> None:
+    with open(path, "w") as handle:
+        handle.write("contig\tbin\n")
+        for n, b in zip(names, bins, strict=True):
+            handle.write(f"{n}\t{b}\n")
+
+
+def read_bins(path: Path, names: list[str]) -> np.ndarray:
+    """Bin per contig of ``names`` from ``contig\\tbin`` rows; absent contigs unbinned."""
+    from kmervae.clustering import UNBINNED
+
+    out = np.full(len(names), UNBINNED, dtype=object)
+    pos = {n: i for i, n in enumerate(names)}
+    with open(path) as handle:
+        next(handle)
+        for line in handle:
+            contig, b = line.rstrip("\n").split("\t")
+            out[pos[contig]] = b
+    return out
+
+
+def run_metabat2(comm: dict, out: Path, rerun: bool) -> dict:
+    folder = out / "runs" / comm["name"] / "metabat2"
+
+    def make():
+        if shutil.which("metabat2") is None:
+            raise RuntimeError("metabat2 not installed (apt-get install -y metabat)")
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        t = timed(
+            [
+                "metabat2",
+                "-i",
+                comm["fasta"],
+                "-o",
+                folder / "bin",
+                "-m",
+                "1500",
+                "-s",
+                str(MIN_BIN_SIZE),
+                "--seed",
+                "1",
+                "-t",
+                "2",
+                "-l",
+            ],
+            out / "logs" / comm["name"] / "metabat2.log",
+        )
+        rows = []
+        for f in sorted(folder.glob("bin.*")):
+            if not re.fullmatch(r"bin\.\d+", f.name):
+                continue
+            rows += [(line.split()[0], f.name) for line in f.read_text().splitlines() if line]
+        with open(folder / "bins.tsv", "w") as handle:
+            handle.write("contig\tbin\n")
+            handle.writelines(f"{c}\t{b}\n" for c, b in rows)
+        return t
+
+    res = cached(folder / "time.json", rerun, make)
+    res["bins_tsv"] = folder / "bins.tsv"
+    return res
+
+
+def run_vamb(comm: dict, km: dict, out: Path, rerun: bool) -> dict:
+    """VAMB 5 ``bin default`` on the FASTA with a flat abundance TSV (depth 1 everywhere);
+    minimum contig length 1000 (the communities' own minimum); clusters.tsv -> bins."""
+    folder = out / "runs" / comm["name"] / "vamb"
+    vamb = VAMB_VENV / "bin" / "vamb"
+
+    def make():
+        if not vamb.exists():
+            raise RuntimeError(f"{vamb} not installed (python3 -m venv + pip install vamb)")
+        from kmervae.features import read_contig_index
+
+        names, _ = read_contig_index(km["index"])
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        ab = folder / "abundance.tsv"
+        ab.write_text("contigname\tsample1\n" + "".join(f"{n}\t1.0\n" for n in names))
+        env = {**os.environ, "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+        t = timed(
+            [
+                vamb,
+                "bin",
+                "default",
+                "--outdir",
+                folder / "out",
+                "--fasta",
+                comm["fasta"],
+                "--abundance_tsv",
+                ab,
+                "-m",
+                "1000",
+                "-p",
+                "2",
+                "--seed",
+                "1",
+            ],
+            out / "logs" / comm["name"] / "vamb.log",
+            env=env,
+        )
+        clusters = sorted((folder / "out").glob("vae_clusters*.tsv"))
+        unsplit = [c for c in clusters if "unsplit" in c.name] or clusters
+        rows = []
+        with open(unsplit[0]) as handle:
+            next(handle)
+            rows = [line.rstrip("\n").split("\t") for line in handle if line.strip()]
+        # VAMB lists every clustered contig; singletons are "bins" of one contig there
+        with open(folder / "bins.tsv", "w") as handle:
+            handle.write("contig\tbin\n")
+            handle.writelines(f"{c}\tvamb{b}\n" for b, c in rows)
+        t["clusters_file"] = unsplit[0].name
+        return t
+
+    res = cached(folder / "time.json", rerun, make)
+    res["bins_tsv"] = folder / "bins.tsv"
+    latent = folder / "out" / "latent.npz"
+    if latent.exists():
+        res["latent"] = latent
+    return res
+
+
+def rule_seconds(results: Path) -> dict[str, float]:
+    """Wall seconds per workflow rule (its ``benchmark:`` files), summed over jobs."""
+    out: dict[str, float] = {}
+    for f in sorted((results / "benchmarks").rglob("*.tsv")):
+        rule = f.parent.name if f.parent.name != "benchmarks" else f.stem
+        with open(f) as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+        out[rule] = out.get(rule, 0.0) + sum(float(r["s"]) for r in rows)
+    return out
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def score(comm: dict, index: Path, bins: np.ndarray, matrix=None) -> dict:
+    from kmervae.evaluation import evaluate, read_labels
+    from kmervae.features import read_contig_index
+
+    names, lengths = read_contig_index(index)
+    genomes, _ = read_labels(comm["labels"], names)
+    metrics, _ = evaluate(names, lengths, bins, genomes, embedding=matrix)
+    return dict(metrics)
+
+
+def singleton_bins_to_unbinned(bins: np.ndarray) -> np.ndarray:
+    """Bins of a single contig count as unbinned (as kmervae's own clustering does)."""
+    from kmervae.clustering import UNBINNED
+
+    bins = np.asarray(bins, dtype=object).copy()
+    _, inverse, counts = np.unique(bins.astype(str), return_inverse=True, return_counts=True)
+    bins[(counts[inverse] == 1)] = UNBINNED
+    return bins
+
+
+def vamb_latent_matrix(latent: Path, names: list[str]) -> np.ndarray | None:
+    data = np.load(latent, allow_pickle=True)
+    keys = list(data.keys())
+    z = data[keys[0]] if len(keys) == 1 else data["arr_0"]
+    return z if len(z) == len(names) else None
+
+
+# ---------------------------------------------------------------- table
+
+
+def fmt(values: list, digits: int = 3) -> str:
+    vals = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    if not vals:
+        return DASH
+    if all(isinstance(v, (int, np.integer)) for v in vals):
+        if len(vals) == 1:
+            return f"{vals[0]}"
+        return f"{statistics.mean(vals):.1f} ({min(vals)}{DASH}{max(vals)})"
+    m = statistics.mean(vals)
+    if len(vals) == 1:
+        return f"{m:.{digits}f}"
+    return f"{m:.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+
+
+COLUMNS = [
+    ("k-means ARI, true k (normalised / as is)", None),
+    ("ARI", "ari"),
+    ("NMI", "nmi"),
+    ("nc (r ≥ 0.9, p ≥ 0.95)", "near_complete"),
+    ("r ≥ 0.5, p ≥ 0.9", "recovered_r0.50_p0.90"),
+    ("bins", "bins"),
+    ("bp binned", "fraction_bp_binned"),
+    ("wall s", "wall_s"),
+    ("peak RSS MiB", "rss_mib"),
+]
+
+
+def table(rows: list[dict]) -> str:
+    head = "| community | method | runs | " + " | ".join(c for c, _ in COLUMNS) + " |"
+    sep = "| --- | --- | ---: | " + " | ".join("---:" for _ in COLUMNS) + " |"
+    lines = [head, sep]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["community"], r["method"]), []).append(r)
+    for (community, method), rs in groups.items():
+        cells = []
+        for _, key in COLUMNS:
+            if key is None:
+                a = fmt([r.get("kmeans_ari_vae_normalized") for r in rs])
+                b = fmt([r.get("kmeans_ari_vae") for r in rs])
+                cells.append(DASH if a == b == DASH else f"{a} / {b}")
+            elif key == "fraction_bp_binned":
+                cells.append(fmt([100 * r[key] for r in rs], 1) + " %")
+            elif key in ("wall_s", "rss_mib"):
+                cells.append(fmt([float(r[key]) for r in rs], 0))
+            else:
+                cells.append(fmt([r[key] for r in rs]))
+        lines.append(f"| {community} | {method} | {len(rs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--genomes",
+        type=int,
+        nargs="+",
+        default=[10],
+        help="community sizes (genomes per community; default 10; 30 = all)",
+    )
+    p.add_argument(
+        "--bp-per-genome",
+        type=int,
+        default=1_000_000,
+        help="bp of contigs kept per genome (0 = whole genomes; default 1 Mbp)",
+    )
+    p.add_argument("--seeds", type=int, nargs="+", default=[1], help="community seeds")
+    p.add_argument(
+        "--train-seeds",
+        type=int,
+        nargs="+",
+        default=[42],
+        help="kmervae training seeds (vae: seed), one workflow run each",
+    )
+    p.add_argument("--epochs", type=int, default=100, help="kmervae epochs (vae: epochs)")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"work folder (default {DEFAULT_OUT}, or its tiny/ with --tiny)",
+    )
+    p.add_argument("--rerun", action="store_true", help="ignore cached runs")
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="report a failing peer in the table instead of stopping",
+    )
+    p.add_argument(
+        "--tiny",
+        action="store_true",
+        help="3 genomes x 150 kbp, 2 epochs, kmervae + tnf (a smoke test)",
+    )
+    args = p.parse_args(argv)
+    if args.tiny:
+        args.genomes, args.bp_per_genome, args.seeds = [3], 150_000, [1]
+        args.train_seeds, args.epochs = [42], 2
+        args.methods = ["kmervae", "tnf"]
+    if args.out is None:
+        args.out = DEFAULT_OUT / "tiny" if args.tiny else DEFAULT_OUT
+    args.out = args.out.resolve()
+    return args
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_peer":
+        peer_main(*argv[1:])
+        return 0
+    args = parse_args(argv)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    rows: list[dict] = []
+    skipped: list[str] = []
+    configs: list[str] = []
+    from kmervae.clustering import read_clusters
+    from kmervae.features import read_contig_index
+
+    for n in args.genomes:
+        for seed in args.seeds:
+            t0 = time.monotonic()
+            comm = build_community(out, n, args.bp_per_genome, seed)
+            base = {"community": comm["name"]}
+            kms = [run_kmervae(comm, out, args.epochs, ts, args.rerun) for ts in args.train_seeds]
+            km0 = kms[0]
+            names, _ = read_contig_index(km0["index"])
+            for ts, km in zip(args.train_seeds, kms, strict=True):
+                bins = read_clusters(km["clusters"], names)
+                m = score(comm, km0["index"], bins, np.load(km["embedding"]))
+                wf = dict(line.rstrip("\n").split("\t") for line in open(km["workflow_eval"]))
+                assert abs(float(wf["ari"]) - m["ari"]) < 1e-4, "rescoring differs from workflow"
+                rows.append(
+                    {
+                        **base,
+                        "method": f"kmervae ({args.epochs} ep.)",
+                        "train_seed": ts,
+                        **m,
+                        "wall_s": km["wall_s"],
+                        "rss_mib": km["rss_mib"],
+                    }
+                )
+            for method in [m for m in args.methods if m != "kmervae"]:
+                try:
+                    matrix = None
+                    if method in ("tnf", "raw"):
+                        res = run_matrix_peer(method, comm, km0, out, args.rerun)
+                        matrix = np.load(res["matrix"])
+                        label = "raw TNF (136, z)" if method == "tnf" else "raw 8,362 (z, PCA 256)"
+                    elif method == "metabat2":
+                        res = run_metabat2(comm, out, args.rerun)
+                        label = "MetaBAT2 (TNF only, ≥ 1.5 kb)"
+                    else:
+                        res = run_vamb(comm, km0, out, args.rerun)
+                        if "latent" in res:
+                            matrix = vamb_latent_matrix(res["latent"], names)
+                        label = "VAMB (flat depth)"
+                    bins = read_bins(res["bins_tsv"], names)
+                    if method == "vamb":
+                        bins = singleton_bins_to_unbinned(bins)
+                    m = score(comm, km0["index"], bins, matrix)
+                    rows.append(
+                        {
+                            **base,
+                            "method": label,
+                            **m,
+                            "wall_s": res["wall_s"],
+                            "rss_mib": res["rss_mib"],
+                        }
+                    )
+                except Exception as err:
+                    if not args.keep_going:
+                        raise
+                    first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+                    skipped.append(f"{method} on {comm['name']}: {first}")
+            steps = rule_seconds(km0["results"])
+            configs.append(
+                f"{comm['name']}: {len(comm['genomes'])} genomes "
+                f"({', '.join(comm['genomes'])}), {len(names):,} contigs, "
+                f"{time.monotonic() - t0:.0f} s for this community in this call; kmervae "
+                f"workflow steps (s, training seed {args.train_seeds[0]}): "
+                + ", ".join(f"{k} {v:.0f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
+            )
+
+    with open(out / "results.tsv", "w") as handle:
+        keys = sorted({k for r in rows for k in r})
+        keys = ["community", "method"] + [k for k in keys if k not in ("community", "method")]
+        handle.write("\t".join(keys) + "\n")
+        for r in rows:
+            handle.write("\t".join(str(r.get(k, "")) for k in keys) + "\n")
+
+    cmd = "python bench/quality/run.py " + shlex.join(argv)
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (
+        f"{date}. `{cmd.strip()}` ({time.monotonic() - started:.0f} s; "
+        f"{os.cpu_count()} CPUs, {platform.machine()}, CPU only).\n"
+        f"Communities: {args.bp_per_genome or 'whole'} bp per genome, "
+        f"contigs log-normal (median 3 kb, min 1 kb); kmervae {args.epochs} epochs, "
+        f"training seeds {', '.join(map(str, args.train_seeds))}.\n\n"
+        + "".join(f"- {c}\n" for c in configs)
+        + "\n"
+        + table(rows)
+        + "\n"
+        "k-means ARI at the true number of genomes (DNABERT-S protocol) on each method's\n"
+        "matrix: rows normalised as `kmervae cluster` does / as they are (kmervae: the\n"
+        "embedding; TNF/raw: their z-scored matrices; VAMB: its latent space). Other columns\n"
+        "score each method's own bins with `kmervae.evaluation.evaluate` (unbinned contigs are\n"
+        "singletons for ARI/NMI). nc: genomes with a bin of recall ≥ 0.9 and precision ≥\n"
+        "0.95. Wall time / peak RSS from `/usr/bin/time -v`: kmervae = the whole workflow\n"
+        "(k-mer counting, training, embedding, clustering, bins, plots, evaluation); TNF/raw\n"
+        "= their own step on kmervae's feature matrix (counting not included); MetaBAT2 and\n"
+        "VAMB = their whole run from the FASTA. A machine shared with other jobs inflates them.\n"
+        + ("".join(f"\nNot run: {s}" for s in skipped) + "\n" if skipped else "")
+    )
+    (out / "table.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
