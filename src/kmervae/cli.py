@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
+    # every log (a workflow rule's log included) starts with what made the output
+    from kmervae.provenance import package_versions
+
+    versions = ", ".join(f"{k} {v}" for k, v in package_versions().items() if v)
+    logging.getLogger("kmervae").info("%s; command: %s", versions, " ".join(sys.argv))
     # SLURM and other schedulers stop jobs with SIGTERM: unwind like Ctrl-C, so that
     # temporary outputs are removed
     signal.signal(signal.SIGTERM, _terminate)
