@@ -11,91 +11,20 @@ when every file is complete, so a failed run leaves no partial bins (see
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import shutil
-import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from kmervae.errors import InputError
+from kmervae.fasta import iter_fasta_records
 from kmervae.npyio import AtomicOutput
 
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ("bin", "contigs", "bp", "gc", "n50", "written")
-_GZIP_MAGIC = b"\x1f\x8b"
-_BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(slots=True)
-class FastaRecord:
-    """One record of a FASTA file as raw bytes.
-
-    ``header`` is the whole header line (with ``>`` and its line end); ``sequence`` all
-    sequence lines with their line ends, exactly as in the file.
-    """
-
-    name: str
-    header: bytes
-    sequence: bytes
-
-    def bases(self) -> bytes:
-        """The sequence without line ends or other whitespace."""
-        return b"".join(self.sequence.split())
-
-
-def _open_fasta(path: Path):
-    try:
-        raw = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not a FASTA file") from None
-    if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
-    return raw, raw
-
-
-def iter_fasta_records(path: str | os.PathLike) -> Iterator[FastaRecord]:
-    """Yield the records of a FASTA file (plain or gzipped) one at a time, as raw bytes.
-
-    The contig name is the first word of the header, as for the feature matrix.
-    """
-    path = Path(path)
-    stream, raw = _open_fasta(path)
-    name = header = None
-    lines: list[bytes] = []
-    first = True
-    try:
-        with raw, stream:
-            for line in stream:
-                if first:
-                    line = line.removeprefix(_BOM)
-                    first = False
-                if line.startswith(b">"):
-                    if header is not None:
-                        yield FastaRecord(name, header, b"".join(lines))
-                    fields = line[1:].split(None, 1)
-                    if not fields:
-                        raise InputError(path, "a record has an empty name ('>' alone)")
-                    name = fields[0].decode("utf-8", "replace")
-                    header, lines = line, []
-                elif header is None:
-                    if line.strip():
-                        shown = line[:20].decode("latin-1", "replace")
-                        raise InputError(path, f"not FASTA: expected '>' first, found {shown!r}")
-                else:
-                    lines.append(line)
-            if header is not None:
-                yield FastaRecord(name, header, b"".join(lines))
-    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-        raise InputError(path, f"truncated or corrupt gzip data ({err})") from None
 
 
 def gc_content(sequence: bytes) -> float:

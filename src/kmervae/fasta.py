@@ -12,6 +12,7 @@ Everything else raises :class:`kmervae.errors.InputError` naming the file and re
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import zlib
@@ -75,19 +76,30 @@ def _open_binary(path: Path):
         raise InputError(path, f"cannot be read: {err.strerror}") from None
 
 
-def _raw_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
-    # open once and peek, so that pipes and process substitutions work too
+@contextlib.contextmanager
+def open_fasta_bytes(path: str | os.PathLike):
+    """The decompressed bytes of a FASTA file, plain or gzipped.
+
+    The file is opened once and its first bytes peeked, so pipes and process
+    substitutions work too. Missing or unreadable files raise :class:`InputError`.
+    """
+    path = Path(path)
     with _open_binary(path) as raw:
         stream = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw
         with stream:
-            while True:
-                try:
-                    chunk = stream.read(chunk_size)
-                except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-                    raise InputError(path, f"truncated or corrupt gzip data ({err})") from None
-                if not chunk:
-                    return
-                yield chunk
+            yield stream
+
+
+def _raw_chunks(path: Path, chunk_size: int) -> Iterator[bytes]:
+    with open_fasta_bytes(path) as stream:
+        while True:
+            try:
+                chunk = stream.read(chunk_size)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+                raise InputError(path, f"truncated or corrupt gzip data ({err})") from None
+            if not chunk:
+                return
+            yield chunk
 
 
 def first_bad_character(raw_sequence: bytes) -> str:
@@ -237,3 +249,57 @@ class FastaReader:
                 break
         if self.n_records == 0 and not self.allow_empty:
             raise InputError(self.path, "contains no FASTA records")
+
+
+@dataclass(slots=True)
+class FastaRecord:
+    """One record of a FASTA file as raw bytes.
+
+    ``header`` is the whole header line (with ``>`` and its line end); ``sequence`` all
+    sequence lines with their line ends, exactly as in the file.
+    """
+
+    name: str
+    header: bytes
+    sequence: bytes
+
+    def bases(self) -> bytes:
+        """The sequence without line ends or other whitespace."""
+        return b"".join(self.sequence.split())
+
+
+def iter_fasta_records(path: str | os.PathLike) -> Iterator[FastaRecord]:
+    """Yield the records of a FASTA file (plain or gzipped) one at a time, as raw bytes,
+    for writing them out unchanged (bin files) or reading trusted genomes; counting uses
+    :class:`FastaReader`, which checks every character.
+
+    The contig name is the first word of the header, as for the feature matrix.
+    """
+    path = Path(path)
+    name = header = None
+    lines: list[bytes] = []
+    first = True
+    try:
+        with open_fasta_bytes(path) as stream:
+            for line in stream:
+                if first:
+                    line = line.removeprefix(UTF8_BOM)
+                    first = False
+                if line.startswith(b">"):
+                    if header is not None:
+                        yield FastaRecord(name, header, b"".join(lines))
+                    fields = line[1:].split(None, 1)
+                    if not fields:
+                        raise InputError(path, "a record has an empty name ('>' alone)")
+                    name = fields[0].decode("utf-8", "replace")
+                    header, lines = line, []
+                elif header is None:
+                    if line.strip():
+                        shown = line[:20].decode("latin-1", "replace")
+                        raise InputError(path, f"not FASTA: expected '>' first, found {shown!r}")
+                else:
+                    lines.append(line)
+            if header is not None:
+                yield FastaRecord(name, header, b"".join(lines))
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise InputError(path, f"truncated or corrupt gzip data ({err})") from None

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kmervae.fasta import iter_fasta_records
+
 __all__ = [
     "Contig",
     "contig_lengths",
@@ -59,32 +61,10 @@ def read_fasta_simple(path: str | PathLike[str]) -> list[tuple[str, str]]:
     """Read a (gzipped or plain) FASTA file into ``[(name, sequence), ...]``.
 
     ``name`` is the first word of the header. Meant for trusted genome files only: no
-    validation beyond "a sequence line must follow a header". Sequences are returned as
-    written (case and ambiguity codes kept).
+    check of the characters. Sequences are returned as written (case and ambiguity codes
+    kept).
     """
-    path = Path(path)
-    with open(path, "rb") as probe:
-        is_gz = probe.read(2) == b"\x1f\x8b"
-    opener = gzip.open if is_gz else open
-    records: list[tuple[str, str]] = []
-    name: str | None = None
-    chunks: list[str] = []
-    with opener(path, "rt") as handle:
-        for line in handle:
-            if line.startswith(">"):
-                if name is not None:
-                    records.append((name, "".join(chunks)))
-                words = line[1:].split()
-                name = words[0] if words else ""
-                chunks = []
-            else:
-                stripped = line.strip()
-                if stripped and name is None:
-                    raise ValueError(f"{path}: sequence before the first FASTA header")
-                chunks.append(stripped)
-    if name is not None:
-        records.append((name, "".join(chunks)))
-    return records
+    return [(record.name, record.bases().decode("latin-1")) for record in iter_fasta_records(path)]
 
 
 def write_fasta_gz(
