@@ -38,7 +38,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from kmervae.errors import InputError, KmervaeError
-from kmervae.npyio import open_matrix
+from kmervae.npyio import MatrixReader
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,9 @@ class ClusterParams:
 
 def load_embedding(path: str | os.PathLike, n_contigs: int, index_path=None) -> np.ndarray:
     """The embedding as float32 in memory; checks its shape against the contig index."""
-    matrix = open_matrix(path)
+    matrix = MatrixReader(path)
+    if not np.issubdtype(matrix.dtype, np.floating):
+        raise InputError(path, f"expected floating-point values, found {matrix.dtype}")
     if matrix.shape[0] != n_contigs:
         where = f" of {index_path}" if index_path is not None else ""
         raise InputError(
@@ -108,7 +110,8 @@ def load_embedding(path: str | os.PathLike, n_contigs: int, index_path=None) -> 
             f"has {matrix.shape[0]} rows but the contig index{where} lists {n_contigs} "
             "contigs; the embedding must have one row per contig, in index order",
         )
-    z = np.array(matrix, dtype=np.float32)
+    z = matrix.read(0, n_contigs).astype(np.float32, copy=False)
+    matrix.close()
     if not np.isfinite(z).all():
         bad = int(np.flatnonzero(~np.isfinite(z).all(axis=1))[0])
         raise InputError(path, f"row {bad} holds NaN or infinite values")
@@ -421,7 +424,7 @@ def clusters_table_rows(bins: list[Bin], names: list[str], assignment: np.ndarra
         yield f"{UNBINNED}\t{names[i]}\n"
 
 
-def read_clusters(path: str | os.PathLike, names: list[str]) -> np.ndarray:
+def read_clusters(path: str | os.PathLike, names) -> np.ndarray:
     """Bin name per contig of ``names`` from a clusters TSV (``UNBINNED`` if so marked).
 
     Every contig of the index must appear exactly once; contigs not in the index are an
@@ -429,28 +432,46 @@ def read_clusters(path: str | os.PathLike, names: list[str]) -> np.ndarray:
     """
     position = {n: i for i, n in enumerate(names)}
     out = np.full(len(names), None, dtype=object)
+    unknown: list[str] = []
     path = Path(path)
     try:
         handle = open(path, encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(path, "no such file") from None
+        raise InputError(path, "no such clusters table") from None
     with handle:
-        if handle.readline() != CLUSTERS_HEADER:
-            raise InputError(path, f"not a clusters table: expected header {CLUSTERS_HEADER!r}")
+        header = handle.readline()
+        if header != CLUSTERS_HEADER:
+            raise InputError(
+                path,
+                f"not a clusters table: header lacks column(s) {CLUSTERS_HEADER.split()} "
+                f"(found {header.split()})",
+            )
         for line_no, line in enumerate(handle, start=2):
             fields = line.rstrip("\n").split("\t")
             if len(fields) != 2:
                 raise InputError(path, "expected 2 tab-separated columns", line=line_no)
             cluster, contig = fields
+            if not cluster:
+                raise InputError(path, "empty clustername", contig, line_no)
             i = position.get(contig)
             if i is None:
-                raise InputError(path, "contig not in the contig index", contig, line_no)
+                unknown.append(contig)
+                continue
             if out[i] is not None:
-                raise InputError(path, "contig listed twice", contig, line_no)
+                raise InputError(path, "contig assigned twice", contig, line_no)
             out[i] = cluster
+    if unknown:
+        raise InputError(
+            path,
+            f"{len(unknown):,} contig(s) not in the contig index (first: {unknown[0]!r}); "
+            "the clusters and the embedding must come from the same sample and run",
+        )
     missing = [names[i] for i in range(len(names)) if out[i] is None]
     if missing:
         raise InputError(
-            path, f"{len(missing)} contigs of the index are missing, e.g. {missing[:3]}"
+            path,
+            f"{len(missing):,} contig(s) of the contig index have no row (missing, first: "
+            f"{missing[0]!r}); every contig needs one, with clustername {UNBINNED!r} if it "
+            "is not in a bin",
         )
     return out

@@ -74,7 +74,9 @@ def read_labels(path: str | os.PathLike, names: list[str]) -> tuple[np.ndarray, 
                 unknown.append(contig)
                 continue
             if genomes[i] is not None and genomes[i] != genome:
-                raise InputError(path, "contig labelled twice, differently", contig, line_no)
+                raise InputError(
+                    path, "contig labelled twice, with two different genomes", contig, line_no
+                )
             genomes[i] = genome
     if unknown:
         log.warning(

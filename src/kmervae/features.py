@@ -187,14 +187,33 @@ class ContigIndexWriter(AtomicOutput):
 
 
 def read_contig_index(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """Contig names and lengths of a contig index (``contig``, ``length``), in row order."""
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such contig index") from None
     names, lengths = [], []
-    with open(path, encoding="utf-8") as handle:
-        if handle.readline() != INDEX_HEADER:
+    with handle:
+        header = handle.readline()
+        if not header:
+            raise InputError(
+                path, f"empty file; expected a contig index with header {INDEX_HEADER!r}"
+            )
+        if header != INDEX_HEADER:
             raise InputError(path, f"not a contig index: expected header {INDEX_HEADER!r}")
-        for line in handle:
-            name, length = line.rstrip("\n").split("\t")
+        for line_no, line in enumerate(handle, start=2):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 2:
+                raise InputError(path, "expected 2 tab-separated columns", line=line_no)
+            name, length = fields
+            if not length.isdigit():
+                raise InputError(path, f"length {length!r} is not a whole number", name, line_no)
             names.append(name)
             lengths.append(int(length))
+    if len(set(names)) != len(names):
+        seen: set[str] = set()
+        duplicate = next(n for n in names if n in seen or seen.add(n))
+        raise InputError(path, "contig listed twice", duplicate)
     return names, np.asarray(lengths, dtype=np.int64)
 
 

@@ -20,16 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+from kmervae.clustering import DEFAULT_MIN_BIN_SIZE, UNBINNED, load_embedding
+from kmervae.clustering import read_clusters as clustering_read_clusters
 from kmervae.errors import InputError, KmervaeError
+from kmervae.evaluation import read_labels as evaluation_read_labels
+from kmervae.features import read_contig_index
 from kmervae.npyio import AtomicOutput, atomic_outputs
 
-UNBINNED = "unbinned"
 UNLABELLED = "unlabelled"
-INDEX_COLUMNS = ("contig", "length")
-CLUSTER_COLUMNS = ("clustername", "contigname")
-LABEL_COLUMNS = ("contig", "genome")
 
-DEFAULT_MIN_BIN_SIZE = 200_000
 DEFAULT_MAX_TSNE_POINTS = 5_000
 DEFAULT_TOP = 15
 DEFAULT_SEED = 42
@@ -64,116 +63,17 @@ MAX_TOP = 18  # len(palette())
 # ---------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------
-def _read_table(path, columns: tuple[str, ...], what: str):
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, f"no such {what}")
-    try:
-        table = pd.read_csv(
-            path, sep="\t", dtype=str, keep_default_na=False, na_filter=False, comment=None
-        )
-    except pd.errors.EmptyDataError:
-        raise InputError(path, f"empty file; expected a {what} with header {columns}") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(path, f"not a tab-separated {what}: {err}") from None
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InputError(
-            path,
-            f"not a {what}: header lacks column(s) {missing} "
-            f"(found {list(table.columns)}; expected tab-separated {list(columns)})",
-        )
-    return table
-
-
-def _first_duplicate(values) -> str | None:
-    import pandas as pd
-
-    dup = pd.Index(values).duplicated()
-    return str(np.asarray(values)[dup][0]) if dup.any() else None
-
-
 def read_index(path) -> tuple[np.ndarray, np.ndarray]:
-    """Contig names and lengths of a contig index (``contig``, ``length``), in row order."""
-    table = _read_table(path, INDEX_COLUMNS, "contig index")
-    if len(table) == 0:
+    """Contig names (as an array) and lengths of a contig index, in row order."""
+    names, lengths = read_contig_index(path)
+    if not names:
         raise InputError(path, "the contig index lists no contigs")
-    names = table["contig"].to_numpy(dtype=object)
-    lengths = np.zeros(len(table), dtype=np.int64)
-    for row, value in enumerate(table["length"]):
-        try:
-            lengths[row] = int(value)
-        except ValueError:
-            raise InputError(
-                path, f"length {value!r} is not a whole number", names[row], row + 2
-            ) from None
-        if lengths[row] <= 0:
-            raise InputError(path, f"length {value} is not positive", names[row], row + 2)
-    dup = _first_duplicate(names)
-    if dup is not None:
-        raise InputError(path, "contig listed twice", dup)
-    return names, lengths
+    return np.asarray(names, dtype=object), lengths
 
 
-def read_embedding(path, n_contigs: int, index_path=None) -> np.ndarray:
-    """The embedding, checked against the index: 2-D, one finite row per contig."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "no such embedding")
-    try:
-        emb = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as err:
-        raise InputError(path, f"not a .npy matrix: {err}") from None
-    if emb.ndim != 2 or emb.shape[1] == 0:
-        raise InputError(path, f"expected a 2-D matrix (contigs x latent), found shape {emb.shape}")
-    if not np.issubdtype(emb.dtype, np.floating):
-        raise InputError(path, f"expected floating-point values, found {emb.dtype}")
-    if emb.shape[0] != n_contigs:
-        raise InputError(
-            path,
-            f"{emb.shape[0]:,} rows but the contig index {index_path or ''} lists "
-            f"{n_contigs:,} contigs; both must come from the same sample and run",
-        )
-    emb = np.asarray(emb, dtype=np.float32)
-    bad = ~np.isfinite(emb).all(axis=1)
-    if bad.any():
-        raise InputError(
-            path, f"{int(bad.sum()):,} rows hold NaN or infinite values (first: row {bad.argmax()})"
-        )
-    return emb
-
-
-def read_clusters(path, contigs: np.ndarray) -> np.ndarray:
-    """Bin name of every contig of the index (``unbinned`` for unbinned contigs)."""
-    table = _read_table(path, CLUSTER_COLUMNS, "cluster table")
-    names = table["contigname"].to_numpy(dtype=object)
-    dup = _first_duplicate(names)
-    if dup is not None:
-        raise InputError(path, "contig assigned twice", dup)
-    position = {name: i for i, name in enumerate(contigs)}
-    unknown = [n for n in names if n not in position]
-    if unknown:
-        raise InputError(
-            path,
-            f"{len(unknown):,} contig(s) not in the contig index (first: {unknown[0]!r}); "
-            "the clusters and the embedding must come from the same sample and run",
-        )
-    if len(names) != len(contigs):
-        listed = set(names)
-        absent = [c for c in contigs if c not in listed]
-        raise InputError(
-            path,
-            f"{len(absent):,} contig(s) of the contig index have no row (first: {absent[0]!r}); "
-            f"every contig needs one, with clustername {UNBINNED!r} if it is not in a bin",
-        )
-    bins = np.empty(len(contigs), dtype=object)
-    bins[[position[n] for n in names]] = table["clustername"].to_numpy(dtype=object)
-    empty = [i for i, b in enumerate(bins) if not b]
-    if empty:
-        raise InputError(path, "empty clustername", contigs[empty[0]])
-    return bins
+#: The embedding and the clusters are read as `kmervae cluster` reads them.
+read_embedding = load_embedding
+read_clusters = clustering_read_clusters
 
 
 def read_labels(path, contigs: np.ndarray) -> np.ndarray:
@@ -181,18 +81,12 @@ def read_labels(path, contigs: np.ndarray) -> np.ndarray:
 
     Rows for contigs outside the index (e.g. shorter than the minimum length) are ignored.
     """
-    table = _read_table(path, LABEL_COLUMNS, "labels table")
-    table = table.drop_duplicates(subset=["contig", "genome"])
-    dup = _first_duplicate(table["contig"].to_numpy(dtype=object))
-    if dup is not None:
-        raise InputError(path, "contig labelled with two different genomes", dup)
-    genome = dict(zip(table["contig"], table["genome"], strict=True))
-    labels = np.array([genome.get(c, UNLABELLED) or UNLABELLED for c in contigs], dtype=object)
-    if (labels == UNLABELLED).all():
+    genomes, _ = evaluation_read_labels(path, list(contigs))
+    if all(g is None for g in genomes):
         raise InputError(
             path, "no contig of the contig index is labelled (contig names do not match)"
         )
-    return labels
+    return np.array([UNLABELLED if g is None else g for g in genomes], dtype=object)
 
 
 # ---------------------------------------------------------------------------------
