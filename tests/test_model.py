@@ -20,6 +20,7 @@ from kmervae.model import (
     cosine_loss,
     embed,
     group_mse,
+    info_nce,
     kl_divergence,
     load_vae,
     reconstruction_group_balanced,
@@ -210,6 +211,43 @@ def test_kl_by_hand():
     z_log_var = np.array([[0.0, math.log(2.0)], [0.0, 0.0]], dtype="float32")
     # row 1: -0.5 * [(1 + 0 - 1 - 1) + (1 + log 2 - 0 - 2)] = 1 - log(2) / 2; row 2: 0
     assert float(kl_divergence(z_mean, z_log_var)) == pytest.approx((1 - math.log(2) / 2) / 2)
+
+
+def test_info_nce_by_hand():
+    a = np.array([[1.0, 0.0], [0.0, 1.0]], dtype="float32")
+    # cosine similarities are the identity; each row: logsumexp([1/t, 0]) - 1/t
+    for t in (1.0, 0.5):
+        expected = math.log(math.exp(1 / t) + 1) - 1 / t
+        assert float(info_nce(a, 3.0 * a, t)) == pytest.approx(expected, rel=1e-6)
+    # partners swapped: the loss of picking the wrong row, log(e^(1/t) + 1) - 0
+    assert float(info_nce(a, a[::-1], 1.0)) == pytest.approx(math.log(math.e + 1), rel=1e-6)
+    # asymmetric batch: mean of both directions, against numpy
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
+    logits = xn @ yn.T / 0.3
+    rows = np.log(np.exp(logits).sum(1)) - np.diag(logits)
+    cols = np.log(np.exp(logits).sum(0)) - np.diag(logits)
+    assert float(info_nce(x.astype("float32"), y.astype("float32"), 0.3)) == pytest.approx(
+        (rows.mean() + cols.mean()) / 2, rel=1e-5
+    )
+
+
+def test_contrastive_term_enters_the_loss_with_its_weight():
+    cfg = VAEConfig(**{**TINY.to_dict(), "contrastive_weight": 3.0, "contrastive_temperature": 1.0})
+    model = build_vae(cfg)
+    target, recon = _group_errors()
+    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
+    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
+    plain = float(model.compute_loss(y_pred=y_pred))
+    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": z}))
+    # float32 totals near 9,000: the difference is good to about 1e-3
+    assert with_views - plain == pytest.approx(3.0 * (math.log(math.e + 1) - 1), abs=2e-3)
+    # the model returns the view's embedding when called with (contigs, views)
+    x, _ = synthetic_features(6, seed=2)
+    out = model((x, x[::-1]), training=False)
+    np.testing.assert_allclose(out["z_view"], out["z_mean"][::-1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("loss", ["sum", "group_balanced"])

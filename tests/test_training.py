@@ -35,6 +35,7 @@ TINY = VAEConfig(
     kl_warmup_epochs=2,
     beta=0.5,
     seed=7,
+    contrastive_weight=0.0,
 )
 
 
@@ -218,6 +219,55 @@ def test_training_lowers_the_loss_on_real_features(tmp_path):
     first, last = history[0], history[-1]
     assert last["loss"] < first["loss"]
     assert last["val_reconstruction"] < first["val_reconstruction"]
+
+
+@pytest.fixture(scope="module")
+def demo_with_views(tmp_path_factory):
+    """Features of the first 200 demo contigs and 3 substring views of each."""
+    from conftest import write_fasta
+
+    from kmervae.features import featurize
+    from kmervae.synthetic import read_fasta_simple
+    from kmervae.views import ViewSpec, count_views
+
+    d = tmp_path_factory.mktemp("views")
+    fasta = write_fasta(d / "demo200.fa", read_fasta_simple(DEMO)[:200])
+    featurize(fasta, d / "f.npy", d / "f.contigs.tsv")
+    spec = ViewSpec(views=3, seed=1)
+    count_views(fasta, d / "f.contigs.tsv", d / "v.npy", spec)
+    return d / "f.npy", d / "v.npy"
+
+
+@pytest.mark.slow
+def test_contrastive_training_is_deterministic_and_pulls_views_together(demo_with_views, tmp_path):
+    from kmervae.clustering import normalize
+
+    features, views = demo_with_views
+    cfg = _tiny(
+        contrastive_weight=50.0, views_per_contig=3, epochs=6, kl_warmup_epochs=0, batch_size=32
+    )
+    runs = [train([features], tmp_path / name, cfg, views=[views], plots=False) for name in "ab"]
+    for x, y in zip(_weights(runs[0].model), _weights(runs[1].model), strict=True):
+        np.testing.assert_array_equal(x, y)
+    history = runs[0].history
+    assert history[-1]["contrastive"] < history[0]["contrastive"]
+    assert history[-1]["val_contrastive"] < history[0]["val_contrastive"]
+    # a contig's views land nearer to it than to the other contigs
+    z = normalize(embed(runs[0].model, np.load(features)))
+    zv = normalize(embed(runs[0].model, np.load(views)[::3]))
+    sims = zv @ z.T
+    assert (np.argsort(-sims, axis=1)[:, :10] == np.arange(len(z))[:, None]).any(1).mean() > 0.5
+
+
+def test_contrastive_training_needs_matching_views(demo_with_views, tmp_path):
+    features, views = demo_with_views
+    cfg = _tiny(contrastive_weight=1.0, views_per_contig=3)
+    with pytest.raises(KmervaeError, match="needs the substring views"):
+        train([features], tmp_path / "a", cfg)
+    with pytest.raises(InputError, match="2 views matrices for 1 feature"):
+        train([features], tmp_path / "b", cfg, views=[views, views])
+    with pytest.raises(InputError, match="expected 4 views x 200 contigs"):
+        train([features], tmp_path / "c", _tiny(contrastive_weight=1.0), views=[views])
 
 
 def test_synthetic_generator_is_realistic():

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assemble": ("kmervae.commands.assemble", "join per-group tables into a feature matrix"),
     "split": ("kmervae.commands.split", "split a FASTA into chunks for parallel counting"),
     "gather": ("kmervae.commands.gather", "join chunk feature matrices in order"),
+    "views": ("kmervae.commands.views", "count substring views of contigs (contrastive training)"),
     "train": ("kmervae.commands.train", "train the three-branch VAE on feature matrices"),
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
     "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),

@@ -249,6 +249,22 @@ def cosine_loss(target, reconstruction, eps: float = 1e-8):
     return ops.mean(1.0 - dot / (norms + eps))
 
 
+def info_nce(z_a, z_b, temperature: float):
+    """Symmetric InfoNCE of paired rows: row i of ``z_a`` and row i of ``z_b`` are two
+    views of one contig, every other row of the batch a negative.
+
+    Rows are compared by cosine similarity divided by ``temperature``; the loss is the
+    cross-entropy of finding the partner, averaged over both directions and the batch.
+    """
+    a = z_a / ops.sqrt(ops.sum(ops.square(z_a), axis=1, keepdims=True) + 1e-12)
+    b = z_b / ops.sqrt(ops.sum(ops.square(z_b), axis=1, keepdims=True) + 1e-12)
+    logits = ops.matmul(a, ops.transpose(b)) / temperature
+    diagonal = ops.diagonal(logits)
+    a_to_b = ops.logsumexp(logits, axis=1) - diagonal
+    b_to_a = ops.logsumexp(logits, axis=0) - diagonal
+    return 0.5 * (ops.mean(a_to_b) + ops.mean(b_to_a))
+
+
 def kl_divergence(z_mean, z_log_var):
     """KL(q(z|x) || N(0, I)) summed over latent dimensions, averaged over the batch."""
     kl = -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
@@ -356,7 +372,13 @@ class KmerVAE(keras.Model):
         )
         self.trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ("reconstruction", "kl", "cosine", *(f"mse_{g}" for g in GROUP_NAMES))
+            for name in (
+                "reconstruction",
+                "kl",
+                "cosine",
+                *(["contrastive"] if cfg.contrastive_weight > 0 else []),
+                *(f"mse_{g}" for g in GROUP_NAMES),
+            )
         }
         self.build((None, N_FEATURES))
 
@@ -370,6 +392,10 @@ class KmerVAE(keras.Model):
         return self.encoder(h, training=training)
 
     def call(self, x, training=False):
+        # training with views: x is (contigs, one substring view of each)
+        view = None
+        if isinstance(x, (tuple, list)):
+            x, view = x
         h = self.preprocessor(x)
         target = target_from_features(h)
         if self.input_dropout is not None:
@@ -377,7 +403,10 @@ class KmerVAE(keras.Model):
         z_mean, z_log_var = self.encoder(h, training=training)
         z = self.sampler([z_mean, z_log_var], training=training)
         recon = self.decoder(z, training=training)
-        return {"reconstruction": recon, "target": target, "z_mean": z_mean, "z_log_var": z_log_var}
+        out = {"reconstruction": recon, "target": target, "z_mean": z_mean, "z_log_var": z_log_var}
+        if view is not None:
+            out["z_view"] = self.encoder(self.preprocessor(view), training=training)[0]
+        return out
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         cfg = self.vae_config
@@ -388,6 +417,10 @@ class KmerVAE(keras.Model):
         total = rec + ops.cast(self.kl_weight, rec.dtype) * kl
         if cfg.cosine_weight > 0:
             total = total + cfg.cosine_weight * cos
+        if "z_view" in y_pred:
+            nce = info_nce(y_pred["z_mean"], y_pred["z_view"], cfg.contrastive_temperature)
+            total = total + cfg.contrastive_weight * nce
+            self.trackers["contrastive"].update_state(nce)
         for loss in self.losses:
             total = total + loss
         self.trackers["reconstruction"].update_state(rec)

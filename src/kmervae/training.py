@@ -38,12 +38,26 @@ from kmervae.layout import LAYOUT, N_FEATURES
 from kmervae.model import GROUP_NAMES, KmerVAE, architecture_view, build_vae
 from kmervae.provenance import provenance, write_json_atomic
 from kmervae.vae_config import VAEConfig
-from kmervae.vae_data import MatrixSource, RunningMoments, iter_row_chunks, make_batches, split_rows
+from kmervae.vae_data import (
+    MatrixSource,
+    RunningMoments,
+    ViewSource,
+    iter_row_chunks,
+    make_batches,
+    split_rows,
+)
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoint"
-METRICS = ("loss", "reconstruction", "kl", "cosine", *(f"mse_{g}" for g in GROUP_NAMES))
+METRICS = (
+    "loss",
+    "reconstruction",
+    "kl",
+    "cosine",
+    "contrastive",
+    *(f"mse_{g}" for g in GROUP_NAMES),
+)
 HISTORY_COLUMNS = (
     "epoch",
     *METRICS,
@@ -111,10 +125,11 @@ def kl_weight_at(cfg: VAEConfig, epoch: int) -> float:
     return float(cfg.beta) * min(1.0, epoch / cfg.kl_warmup_epochs)
 
 
-def _fingerprint(cfg: VAEConfig, source: MatrixSource) -> str:
+def _fingerprint(cfg: VAEConfig, source: MatrixSource, views: ViewSource | None) -> str:
     d = cfg.to_dict()
     d.pop("epochs")  # more epochs may be asked for when resuming
-    blob = json.dumps({"config": d, "data": source.describe()}, sort_keys=True)
+    data = {"data": source.describe(), "views": views.describe() if views else None}
+    blob = json.dumps({"config": d, **data}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -230,7 +245,7 @@ class CheckpointAndRecord(keras.callbacks.Callback):
         v = "val_" if "val_loss" in row else ""
         log.info(
             "epoch %d/%d: loss %.6g, %sloss %.6g; %sMSE 7-mers %.4g, 4-mers %.4g, "
-            "3-mers %.4g, GC %.4g; KL %.4g (weight %.3g); lr %.3g; %.1f s (%.1f s loading)",
+            "3-mers %.4g, GC %.4g; KL %.4g (weight %.3g)%s; lr %.3g; %.1f s (%.1f s loading)",
             epoch + 1,
             self.cfg.epochs,
             row["loss"],
@@ -243,6 +258,7 @@ class CheckpointAndRecord(keras.callbacks.Callback):
             row[f"{v}mse_gc"],
             row[f"{v}kl"],
             row["kl_weight"],
+            f"; InfoNCE {row[f'{v}contrastive']:.4g}" if f"{v}contrastive" in row else "",
             row["learning_rate"],
             row["seconds"],
             row["load_seconds"],
@@ -296,6 +312,7 @@ def train(
     outdir: str | os.PathLike,
     config: VAEConfig | None = None,
     *,
+    views: Sequence[str | os.PathLike] = (),
     restart: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     plots: bool = True,
@@ -303,6 +320,9 @@ def train(
     verbose: int = 0,
 ) -> TrainResult:
     """Train a VAE on the feature matrices ``features``; write outputs to ``outdir``.
+
+    ``views`` are the substring-view matrices of the same contigs (kmervae.views), one
+    per feature matrix; the contrastive term needs them.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
     data (unless ``restart``). ``extra_callbacks`` run before the checkpointing one.
@@ -313,6 +333,14 @@ def train(
     set_determinism(cfg.seed, cfg.deterministic)
 
     source = MatrixSource(features)
+    view_source = None
+    if cfg.uses_views:
+        if not views:
+            raise KmervaeError(
+                "contrastive_weight > 0 needs the substring views of the training contigs "
+                "(kmervae views; --views), or set contrastive_weight to 0"
+            )
+        view_source = ViewSource(views, source, cfg.views_per_contig)
     train_rows, val_rows = split_rows(source.n_rows, cfg.val_fraction, cfg.seed)
     log.info(
         "%d contigs in %d matrices: %d for training, %d for validation",
@@ -321,7 +349,7 @@ def train(
         len(train_rows),
         len(val_rows),
     )
-    fingerprint = _fingerprint(cfg, source)
+    fingerprint = _fingerprint(cfg, source, view_source)
 
     ckpt_dir = outdir / CHECKPOINT_DIR
     state = None
@@ -363,6 +391,7 @@ def train(
         seed=cfg.seed,
         drop_remainder=True,
         workers=cfg.loader_workers,
+        views=view_source,
     )
     val_batches = (
         make_batches(
@@ -373,6 +402,7 @@ def train(
             seed=cfg.seed,
             drop_remainder=False,
             workers=cfg.loader_workers,
+            views=view_source,
         )
         if len(val_rows)
         else None
@@ -438,6 +468,8 @@ def train(
         architecture,
     )
     source.close()
+    if view_source is not None:
+        view_source.close()
     if ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
     return TrainResult(model, history, outdir, initial_epoch, stopped)

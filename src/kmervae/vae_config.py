@@ -52,6 +52,20 @@ class VAEConfig:
     (mean of the per-group MSEs of 7-mers, 4-mers, 3-mers and GC, times 8,361)."""
     cosine_weight: float = 0.0
     """Weight of an extra (1 - cosine similarity) reconstruction term (0 = off)."""
+    contrastive_weight: float = 100.0
+    """Weight of the contrastive term: InfoNCE between the embedding of a contig and of a
+    random substring view of it, other contigs of the batch as negatives (0 = off, a plain
+    VAE as in the seed)."""
+    contrastive_temperature: float = 0.5
+    """Temperature of the InfoNCE cosine similarities."""
+    views_per_contig: int = 4
+    """Substring views counted per training contig (one is drawn per contig and epoch)."""
+    view_min_fraction: float = 0.3
+    """Shortest view, as a fraction of its contig's length."""
+    view_max_fraction: float = 0.8
+    """Longest view, as a fraction of its contig's length."""
+    view_min_length: int = 1000
+    """Views are at least this long (bp), or the whole contig if it is shorter."""
     beta: float = 1.0
     """Weight of the KL term (beta-VAE)."""
     kl_warmup_epochs: int = 0
@@ -131,8 +145,31 @@ class VAEConfig:
             bad("learning_rate must be > 0; beta and cosine_weight >= 0")
         if self.kl_warmup_epochs < 0 or self.early_stopping_patience < 0:
             bad("kl_warmup_epochs and early_stopping_patience must be >= 0")
+        if self.contrastive_weight < 0 or not self.contrastive_temperature > 0:
+            bad("contrastive_weight must be >= 0 and contrastive_temperature > 0")
+        try:
+            self.view_spec().check()
+        except ValueError as err:
+            bad(str(err))
         if self.loader_workers < 1:
             bad("loader_workers must be >= 1")
+
+    @property
+    def uses_views(self) -> bool:
+        """Whether training needs the substring views of its contigs."""
+        return self.contrastive_weight > 0
+
+    def view_spec(self):
+        """The :class:`kmervae.views.ViewSpec` of these settings."""
+        from kmervae.views import ViewSpec
+
+        return ViewSpec(
+            self.views_per_contig,
+            self.view_min_fraction,
+            self.view_max_fraction,
+            self.view_min_length,
+            self.seed,
+        )
 
     @property
     def latent_parts(self) -> tuple[int, ...]:

@@ -82,6 +82,44 @@ class MatrixSource:
         ]
 
 
+class ViewSource:
+    """The substring views of the contigs of a :class:`MatrixSource` (one views matrix
+    per feature matrix, ``views`` rows per contig, contig-major; see kmervae.views)."""
+
+    def __init__(self, paths: Sequence[str | os.PathLike], features: MatrixSource, views: int):
+        if len(paths) != len(features.paths):
+            raise InputError(
+                paths[0] if paths else "--views",
+                f"{len(paths)} views matrices for {len(features.paths)} feature matrices; "
+                "give one per feature matrix, in the same order",
+            )
+        self.source = MatrixSource(paths)
+        self.views = int(views)
+        for path, n_views, n_contigs in zip(
+            self.source.paths,
+            self.source.n_rows_per_file,
+            features.n_rows_per_file,
+            strict=True,
+        ):
+            if n_views != n_contigs * self.views:
+                raise InputError(
+                    path,
+                    f"holds {n_views} rows, expected {self.views} views x {n_contigs} "
+                    "contigs of its feature matrix: count the views again with these settings",
+                )
+
+    def read(self, rows: np.ndarray, picks: np.ndarray) -> np.ndarray:
+        """View ``picks[i]`` of contig ``rows[i]`` (global rows, ascending)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.source.read(rows * self.views + np.asarray(picks, dtype=np.int64))
+
+    def close(self) -> None:
+        self.source.close()
+
+    def describe(self) -> list[dict]:
+        return self.source.describe()
+
+
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded split of ``range(n_rows)`` into ascending train and validation indices."""
     n_val = round(n_rows * val_fraction)
@@ -100,8 +138,11 @@ def _import_pydataset():
 class _BatchesBase:
     """Batches of raw feature rows; for training, a new seeded order every epoch."""
 
-    def _init(self, source, rows, batch_size, shuffle, seed, drop_remainder):
+    def _init(self, source, rows, batch_size, shuffle, seed, drop_remainder, views=None):
         self.source = source
+        self.views = views
+        self._picks = None
+        self._picks_epoch = None
         self.rows = np.asarray(rows, dtype=np.int64)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -130,6 +171,15 @@ class _BatchesBase:
             return np.sort(rows)
         return self.rows[idx * self.batch_size : (idx + 1) * self.batch_size]
 
+    def _view_picks(self, rows: np.ndarray) -> np.ndarray:
+        # one view per contig and epoch; validation (no shuffling) always sees epoch 0's
+        epoch = self.epoch if self.shuffle else 0
+        if self._picks_epoch != epoch:
+            rng = np.random.default_rng([self.seed, 0x71E5, epoch])
+            self._picks = rng.integers(0, self.views.views, self.source.n_rows)
+            self._picks_epoch = epoch
+        return self._picks[rows]
+
     def __len__(self):
         return self._n_batches
 
@@ -139,7 +189,10 @@ class _BatchesBase:
         if idx >= self._n_batches:
             raise IndexError(idx)
         t0 = time.perf_counter()
-        batch = self.source.read(self._rows_of_batch(idx))
+        rows = self._rows_of_batch(idx)
+        batch = self.source.read(rows)
+        if self.views is not None:
+            batch = (batch, self.views.read(rows, self._view_picks(rows)))
         self.load_seconds += time.perf_counter() - t0
         self.batches_loaded += 1
         return (batch,)
@@ -150,14 +203,15 @@ class _BatchesBase:
         pass
 
 
-def make_batches(source, rows, batch_size, *, shuffle, seed, drop_remainder, workers=1):
-    """A ``keras.utils.PyDataset`` yielding ``(raw_rows,)`` batches of ``rows``."""
+def make_batches(source, rows, batch_size, *, shuffle, seed, drop_remainder, workers=1, views=None):
+    """A ``keras.utils.PyDataset`` yielding ``(raw_rows,)`` batches of ``rows``, or
+    ``((raw_rows, one_view_of_each),)`` with a :class:`ViewSource`."""
     PyDataset = _import_pydataset()
 
     class RowBatches(_BatchesBase, PyDataset):
         def __init__(self):
             PyDataset.__init__(self, workers=workers, use_multiprocessing=False)
-            self._init(source, rows, batch_size, shuffle, seed, drop_remainder)
+            self._init(source, rows, batch_size, shuffle, seed, drop_remainder, views)
 
     return RowBatches()
 

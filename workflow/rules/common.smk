@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from kmervae.commands import cluster as cluster_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
+from kmervae.vae_config import VAEConfig  # noqa: E402
 from kmervae.samples import choose_training_samples, discover_samples  # noqa: E402
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
@@ -49,6 +50,19 @@ TRAIN_SAMPLES = choose_training_samples(
 # `kmervae train` options from the vae: section, checked here so that a typo stops the
 # workflow before any job runs
 TRAIN_OPTIONS = " ".join(shlex.quote(o) for o in options_for(config["vae"]))
+# the contrastive term trains on substring views of the training contigs
+VAE_SETTINGS = VAEConfig.from_dict(config["vae"])
+VIEW_SETTINGS = [
+    "views_per_contig",
+    "view_min_fraction",
+    "view_max_fraction",
+    "view_min_length",
+    "seed",
+]
+VIEW_OPTIONS = " ".join(
+    shlex.quote(f"--{name.replace('_', '-')}={getattr(VAE_SETTINGS, name)}")
+    for name in VIEW_SETTINGS
+)
 CLUSTER_OPTIONS = " ".join(
     shlex.quote(o)
     for o in cluster_command.options_for(
@@ -100,6 +114,21 @@ def assemble_runtime(wildcards, input, attempt):
 def training_matrices(wildcards):
     """Feature matrices of the training samples."""
     return expand("results/features/{sample}.npy", sample=TRAIN_SAMPLES)
+
+
+def training_views(wildcards):
+    """Substring-view matrices of the training samples (none without the contrastive
+    term)."""
+    if not VAE_SETTINGS.uses_views:
+        return []
+    return expand("results/views/{sample}.npy", sample=TRAIN_SAMPLES)
+
+
+def views_runtime(wildcards, input, attempt):
+    """Minutes for counting views: about views_per_contig x 0.55 of the sample's bases
+    (default fractions 0.3-0.8), counted at 30-100 Mbp/s."""
+    scale = VAE_SETTINGS.views_per_contig * VAE_SETTINGS.view_max_fraction
+    return int(count_runtime(wildcards, input, attempt) * max(1.0, scale))
 
 
 def matrix_contigs(paths):

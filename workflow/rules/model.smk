@@ -1,10 +1,36 @@
 """Training the three-branch VAE on the training samples' feature matrices."""
 
 
+rule count_views:
+    """Random substring views of a training sample's contigs (the contrastive term's
+    positive pairs); deleted once the model is trained."""
+    input:
+        fasta=fasta_of,
+        contigs="results/features/{sample}.contigs.tsv",
+    output:
+        views=temp("results/views/{sample}.npy"),
+    log:
+        "results/logs/count_views/{sample}.log",
+    benchmark:
+        "results/benchmarks/count_views/{sample}.tsv"
+    conda:
+        "../../envs/features.yaml"
+    threads: 1
+    resources:
+        mem_mb=count_mem_mb,
+        runtime=views_runtime,
+    params:
+        options=VIEW_OPTIONS,
+    shell:
+        "kmervae views {input.fasta:q} --contigs {input.contigs:q}"
+        " --output {output.views:q} {params.options} 2> {log:q}"
+
+
 rule train_vae:
     """Train the VAE (settings: config vae:); resumes from a checkpoint if interrupted."""
     input:
         features=training_matrices,
+        views=training_views,
     output:
         model=f"{MODEL_DIR}/vae.keras",
         history=f"{MODEL_DIR}/history.tsv",
@@ -29,7 +55,8 @@ rule train_vae:
         outdir=subpath(output.model, parent=True),
         options=TRAIN_OPTIONS,
     shell:
-        "kmervae train --features {input.features:q} --outdir {params.outdir:q}"
+        "kmervae train --features {input.features:q} --views {input.views:q}"
+        " --outdir {params.outdir:q}"
         " --threads {threads} --no-architecture {params.options} 2> {log:q}"
 
 

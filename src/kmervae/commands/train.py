@@ -13,8 +13,8 @@ The user's original outline is:
   --encoder-widths 4096,2048 64,32 16,8 --shared-widths 1024,512
 
 examples:
-  kmervae train --features s1.npy s2.npy --outdir model/ --epochs 50 --seed 1
-  kmervae train --features s1.npy --outdir model/ --loss group_balanced --beta 0.5
+  kmervae train --features s1.npy s2.npy --views s1.views.npy s2.views.npy --outdir model/
+  kmervae train --features s1.npy --outdir model/ --contrastive-weight 0 --beta 0.5
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         metavar="NPY",
         help="feature matrices of the training samples (.npy)",
+    )
+    parser.add_argument(
+        "--views",
+        nargs="*",
+        default=[],
+        metavar="NPY",
+        help="substring-view matrices of the same samples, in the same order (kmervae "
+        "views); needed when --contrastive-weight > 0",
     )
     parser.add_argument("--outdir", required=True, help="output directory")
     parser.add_argument(
@@ -143,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         args.features,
         args.outdir,
         cfg,
+        views=args.views,
         restart=args.restart,
         plots=not args.no_plots,
         architecture=not args.no_architecture,
