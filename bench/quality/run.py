@@ -6,9 +6,9 @@ runs the peers on the same contigs, scores every method's bins with the same
 ``kmervae.evaluation.evaluate`` call and prints a Markdown table (also written to
 ``bench/.cache/quality/table.md``, or ``OUT/table.md`` with ``--out``).
 
-    .venv/bin/python bench/quality/run.py                       # 10 genomes x 1 Mbp, seed 1
-    .venv/bin/python bench/quality/run.py --genomes 10 30 --seeds 1 2 --train-seeds 1 2 3
-    .venv/bin/python bench/quality/run.py --tiny                # 3 genomes x 150 kbp, < 2 min
+    .venv/bin/python bench/quality/run.py --install-peers       # 10 genomes x 1 Mbp, seed 1
+    .venv/bin/python bench/quality/run.py --genomes 10 30 --seeds 1 2 --train-seeds 42 1 2
+    .venv/bin/python bench/quality/run.py --tiny    # 3 committed demo genomes, about 1 min
 
 Methods (``--methods``):
 
@@ -125,6 +125,45 @@ def build_community(out: Path, n: int, bp: int, seed: int) -> dict:
         "n": n,
         "bp": bp,
         "seed": seed,
+        "folder": folder,
+    }
+
+
+DEMO = REPO / "resources" / "demo"
+TINY_GENOMES = ("ecoli_k12_mg1655", "mtuberculosis_h37rv", "saureus_n315")
+
+
+def build_demo_community(out: Path, bp: int = 150_000) -> dict:
+    """The ``--tiny`` community, from the committed demo contigs (no download): the
+    contigs of three demo genomes of three phyla, in file order, up to ``bp`` each."""
+    from kmervae.fasta import iter_fasta_records
+    from kmervae.synthetic import Contig, write_fasta_gz, write_labels
+
+    name = f"demo{len(TINY_GENOMES)}_{bp // 1000}k"
+    folder = out / "communities" / name
+    fasta, labels = folder / f"{name}.fna.gz", folder / "labels.tsv"
+    if not (fasta.exists() and labels.exists()):
+        with open(DEMO / "labels.tsv", encoding="utf-8") as handle:
+            origin = {row["contig"]: row for row in csv.DictReader(handle, delimiter="\t")}
+        kept, taken = [], dict.fromkeys(TINY_GENOMES, 0)
+        for record in iter_fasta_records(DEMO / "demo.fna.gz"):
+            row = origin[record.name]
+            if row["genome"] in taken and taken[row["genome"]] < bp:
+                seq = record.bases().decode()
+                start, end = int(row["start"]), int(row["end"])
+                kept.append(Contig(record.name, row["genome"], row["record"], start, end, seq))
+                taken[row["genome"]] += len(seq)
+        write_fasta_gz(kept, fasta)
+        write_labels(kept, labels)
+        print(f"[{name}] {len(kept):,} demo contigs", file=sys.stderr)
+    return {
+        "name": name,
+        "fasta": fasta,
+        "labels": labels,
+        "genomes": list(TINY_GENOMES),
+        "n": len(TINY_GENOMES),
+        "bp": bp,
+        "seed": 0,
         "folder": folder,
     }
 
@@ -267,7 +306,7 @@ def run_metabat2(comm: dict, out: Path, rerun: bool) -> dict:
 
     def make():
         if shutil.which("metabat2") is None:
-            raise RuntimeError("metabat2 not installed (apt-get install -y metabat)")
+            raise RuntimeError("metabat2 not installed (run with --install-peers)")
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -313,7 +352,7 @@ def run_vamb(comm: dict, km: dict, out: Path, rerun: bool) -> dict:
 
     def make():
         if not vamb.exists():
-            raise RuntimeError(f"{vamb} not installed (python3 -m venv + pip install vamb)")
+            raise RuntimeError(f"{vamb} not installed (run with --install-peers)")
         from kmervae.features import read_contig_index
 
         names, _ = read_contig_index(km["index"])
@@ -363,6 +402,31 @@ def run_vamb(comm: dict, km: dict, out: Path, rerun: bool) -> dict:
     if latent.exists():
         res["latent"] = latent
     return res
+
+
+VAMB_VERSION = "5.0.4"
+
+
+def install_peers(methods, out: Path) -> None:
+    """Install what the chosen peers need and is missing: MetaBAT2 from Debian
+    (``apt-get install metabat``, as root or through sudo) and VAMB in its own venv
+    (``pip install vamb==VAMB_VERSION``); logs in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    if "metabat2" in methods and shutil.which("metabat2") is None:
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        with open(out / "apt.log", "a") as log:
+            for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "metabat"]):
+                subprocess.run([*sudo, *cmd], stdout=log, stderr=subprocess.STDOUT, check=True)
+    if "vamb" in methods and not (VAMB_VENV / "bin" / "vamb").exists():
+        with open(out / "pip.log", "a") as log:
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--clear", VAMB_VENV],
+                stdout=log, stderr=subprocess.STDOUT, check=True,
+            )  # fmt: skip
+            subprocess.run(
+                [VAMB_VENV / "bin" / "pip", "install", f"vamb=={VAMB_VERSION}"],
+                stdout=log, stderr=subprocess.STDOUT, check=True,
+            )  # fmt: skip
 
 
 def rule_seconds(results: Path) -> dict[str, float]:
@@ -498,6 +562,12 @@ def parse_args(argv=None):
     )
     p.add_argument("--rerun", action="store_true", help="ignore cached runs")
     p.add_argument(
+        "--install-peers",
+        action="store_true",
+        help="install a missing MetaBAT2 (apt-get, root or sudo) and VAMB "
+        f"{VAMB_VERSION} (its own venv under bench/.cache/quality) first",
+    )
+    p.add_argument(
         "--keep-going",
         action="store_true",
         help="report a failing peer in the table instead of stopping",
@@ -505,7 +575,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--tiny",
         action="store_true",
-        help="3 genomes x 150 kbp, 2 epochs, kmervae + tnf (a smoke test)",
+        help="3 demo genomes x 150 kbp (committed data, no download), 2 epochs, kmervae + tnf "
+        "(the smoke test of tests/test_quality_bench.py)",
     )
     args = p.parse_args(argv)
     if args.tiny:
@@ -526,6 +597,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.install_peers:
+        install_peers(args.methods, out)
     started = time.monotonic()
     rows: list[dict] = []
     skipped: list[str] = []
@@ -536,7 +609,11 @@ def main(argv=None) -> int:
     for n in args.genomes:
         for seed in args.seeds:
             t0 = time.monotonic()
-            comm = build_community(out, n, args.bp_per_genome, seed)
+            comm = (
+                build_demo_community(out)
+                if args.tiny
+                else build_community(out, n, args.bp_per_genome, seed)
+            )
             base = {"community": comm["name"]}
             kms = [run_kmervae(comm, out, args.epochs, ts, args.rerun) for ts in args.train_seeds]
             km0 = kms[0]

@@ -1,0 +1,43 @@
+"""The binning-quality benchmark keeps working: its --tiny run on committed demo data."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_tiny_benchmark_runs_the_workflow_and_scores_every_method(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "quality" / "run.py"),
+            "--tiny",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(tmp_path / "results.tsv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    methods = {row["method"].split(" (")[0] for row in rows}
+    assert methods == {"kmervae", "raw TNF"}
+    for row in rows:
+        assert row["community"] == "demo3_150k"
+        assert 0 <= float(row["ari"]) <= 1 and 0 <= float(row["nmi"]) <= 1
+        assert 0 <= int(row["near_complete"]) <= 3
+        assert float(row["fraction_bp_binned"]) > 0
+    # the three demo genomes, each about 150 kbp, with their labels
+    labels = (tmp_path / "communities" / "demo3_150k" / "labels.tsv").read_text().splitlines()
+    genomes = {line.split("\t")[1] for line in labels[1:]}
+    assert genomes == {"ecoli_k12_mg1655", "mtuberculosis_h37rv", "saureus_n315"}
+    assert "| demo3_150k | kmervae" in (tmp_path / "table.md").read_text()
