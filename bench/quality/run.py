@@ -552,7 +552,14 @@ def parse_args(argv=None):
         default=[42],
         help="kmervae training seeds (vae: seed), one workflow run each",
     )
-    p.add_argument("--epochs", type=int, default=100, help="kmervae epochs (vae: epochs)")
+    from kmervae.vae_config import VAEConfig
+
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=VAEConfig().epochs,
+        help="kmervae epochs (vae: epochs; default: the VAE default, %(default)s)",
+    )
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument(
         "--out",

@@ -71,8 +71,8 @@ class VAEConfig:
     kl_warmup_epochs: int = 0
     """Raise the KL weight linearly from 0 to beta over this many epochs (0 = off)."""
     # --- training -----------------------------------------------------------------
-    epochs: int = 100
-    """Number of epochs."""
+    epochs: int = 40
+    """Number of epochs (more overfit the 7-mer noise; BENCHMARKS.md)."""
     batch_size: int = 256
     """Contigs per training batch."""
     learning_rate: float = 1e-3

@@ -143,10 +143,11 @@ def tensorflow_mem_mb(wildcards, attempt):
 
 
 def train_runtime(wildcards, input, attempt):
-    """Minutes: ~1,000 contigs/s per epoch on 2 CPU cores (BENCHMARKS.md), up to the
-    configured epochs; a GPU is much faster. Longer on each retry."""
-    epochs = config["vae"].get("epochs", 100)
-    seconds = epochs * matrix_contigs(input.features) / 1000
+    """Minutes: ~1,000 contigs/s per epoch on 2 CPU cores (BENCHMARKS.md), ~700 with
+    the contrastive term (a second encoder pass), up to the configured epochs; a GPU is
+    much faster. Longer on each retry."""
+    rate = 700 if VAE_SETTINGS.uses_views else 1000
+    seconds = VAE_SETTINGS.epochs * matrix_contigs(input.features) / rate
     return int(15 + attempt * seconds / 60 * 2)
 
 
