@@ -1,0 +1,160 @@
+"""Sweep of VAE training settings (contrastive term, epochs, beta, ...) on labelled
+communities: train, embed, cluster with the default settings, score; many runs in
+parallel. Backend-agnostic (it ran on a GPU machine with KERAS_BACKEND=jax, where
+TensorFlow was not installed); results are for choosing defaults, not bit-identical to
+the TensorFlow CPU runs.
+
+    python bench/tuning/contrastive_sweep.py --communities DIR/g10_1M_s1 DIR/g10_1M_s2 \
+        --out OUT --workers 12 --deadline 420
+
+Each community folder holds NAME.fna.gz and labels.tsv (bench/quality/run.py makes them).
+Writes OUT/results.jsonl, one line per (variant, community, training seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import json
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "src"))
+
+BASE = {"epochs": 40}
+VARIANTS = {
+    "base": {},
+    "plain": {"contrastive_weight": 0.0},
+    "e20": {"epochs": 20},
+    "e70": {"epochs": 70},
+    "l300": {"contrastive_weight": 300.0},
+    "l1000": {"contrastive_weight": 1000.0},
+    "t0.2": {"contrastive_temperature": 0.2},
+    "t1": {"contrastive_temperature": 1.0},
+    "b0.3": {"beta": 0.3},
+    "lat64": {"latent_dim": 64},
+    "v0.5-0.9": {"view_min_fraction": 0.5, "view_max_fraction": 0.9},
+    "group_bal": {"loss": "group_balanced"},
+}
+
+
+def settings_of(variant: str, seed: int) -> dict:
+    return {**BASE, **VARIANTS[variant], "seed": seed}
+
+
+def views_path(work: Path, community: str, cfg) -> Path:
+    s = cfg.view_spec()
+    return work / f"{community}.views_{s.views}_{s.min_fraction}_{s.max_fraction}_{s.seed}.npy"
+
+
+def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
+    """Features and every views matrix the runs need (serial, before the pool)."""
+    from kmervae.features import featurize
+    from kmervae.vae_config import VAEConfig
+    from kmervae.views import count_views
+
+    work.mkdir(parents=True, exist_ok=True)
+    for folder in communities:
+        name = folder.name
+        matrix = work / f"{name}.npy"
+        if not matrix.exists():
+            featurize(folder / f"{name}.fna.gz", matrix, work / f"{name}.contigs.tsv")
+        for variant in variants:
+            for seed in seeds:
+                cfg = VAEConfig.from_dict(settings_of(variant, seed))
+                path = views_path(work, name, cfg)
+                if cfg.uses_views and not path.exists():
+                    count_views(
+                        folder / f"{name}.fna.gz", work / f"{name}.contigs.tsv", path, cfg.view_spec()
+                    )
+
+
+def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
+    import numpy as np
+
+    from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
+    from kmervae.evaluation import evaluate, read_labels
+    from kmervae.features import read_contig_index
+    from kmervae.model import embed
+    from kmervae.training import train
+    from kmervae.vae_config import VAEConfig
+
+    folder, work = Path(folder), Path(work)
+    name = folder.name
+    cfg = VAEConfig.from_dict(settings_of(variant, seed))
+    names, lengths = read_contig_index(work / f"{name}.contigs.tsv")
+    genomes, _ = read_labels(folder / "labels.tsv", names)
+    t0 = time.time()
+    result = train(
+        [work / f"{name}.npy"],
+        Path(out) / "models" / f"{name}_{variant}_{seed}",
+        cfg,
+        views=[views_path(work, name, cfg)] if cfg.uses_views else [],
+        plots=False,
+    )
+    z = embed(result.model, work / f"{name}.npy")
+    row = {
+        "community": name,
+        "variant": variant,
+        "seed": seed,
+        "epochs_run": len(result.history),
+        "train_s": round(time.time() - t0, 1),
+    }
+    for pca in (16, 0):
+        labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=200_000, pca_dims=pca))
+        bins = np.array([f"b{i}" for i in labels], dtype=object)
+        bins[labels < 0] = UNBINNED
+        metrics = dict(evaluate(names, lengths, bins, genomes, embedding=z if pca else None)[0])
+        row[f"nc_pca{pca}"] = metrics["near_complete"]
+        row[f"ari_pca{pca}"] = round(metrics["ari"], 4)
+        if pca:
+            row["kmeans_ari"] = round(metrics["kmeans_ari_vae_normalized"], 4)
+    with open(Path(out) / "results.jsonl", "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+    return row
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--communities", nargs="+", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[42, 1, 2])
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--deadline", type=float, default=1e9, help="seconds; no run starts later")
+    args = p.parse_args()
+    start = time.time()
+    work = args.out / "work"
+    prepare(args.communities, work, args.variants, args.seeds)
+    print(f"prepared in {time.time() - start:.0f} s", flush=True)
+    tasks = [
+        (str(c), str(work), v, s, str(args.out))
+        for s in args.seeds
+        for v in args.variants
+        for c in args.communities
+    ]
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
+        pending = set()
+        queue = list(tasks)
+        while queue or pending:
+            while queue and len(pending) < args.workers and time.time() - start < args.deadline:
+                pending.add(pool.submit(run_one, *queue.pop(0)))
+            if not pending:
+                break
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for f in done:
+                try:
+                    print(json.dumps(f.result()), flush=True)
+                except Exception as err:  # report and go on: one failed run is no reason to stop
+                    print(f"FAILED: {err!r}", flush=True)
+    print(f"{len(tasks) - len(queue)} of {len(tasks)} runs in {time.time() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
