@@ -17,7 +17,6 @@ import argparse
 import concurrent.futures as cf
 import json
 import multiprocessing
-import os
 import sys
 import time
 from pathlib import Path
@@ -69,7 +68,10 @@ def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
                 path = views_path(work, name, cfg)
                 if cfg.uses_views and not path.exists():
                     count_views(
-                        folder / f"{name}.fna.gz", work / f"{name}.contigs.tsv", path, cfg.view_spec()
+                        folder / f"{name}.fna.gz",
+                        work / f"{name}.contigs.tsv",
+                        path,
+                        cfg.view_spec(),
                     )
 
 

@@ -1,0 +1,59 @@
+"""Shared by the training-defaults scripts: where a benchmark community's data is."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "src"))
+QUALITY = REPO / "bench" / ".cache" / "quality"
+
+
+def community(name: str) -> dict:
+    """FASTA, labels, feature matrix and contig index of a community that
+    ``bench/quality/run.py`` has built and run kmervae on (any kmervae run's features:
+    they do not depend on the training)."""
+    folder = QUALITY / "communities" / name
+    runs = sorted((QUALITY / "runs" / name).glob(f"kmervae_*/results/features/{name}.npy"))
+    if not runs:
+        raise SystemExit(f"run bench/quality/run.py on {name} first (no features in {QUALITY})")
+    matrix = runs[0]
+    return {
+        "name": name,
+        "fasta": folder / f"{name}.fna.gz",
+        "labels": folder / "labels.tsv",
+        "features": matrix,
+        "index": matrix.with_name(f"{name}.contigs.tsv"),
+    }
+
+
+def load(name: str):
+    """(community dict, contig names, lengths, genome per contig)."""
+    from kmervae.evaluation import read_labels
+    from kmervae.features import read_contig_index
+
+    c = community(name)
+    names, lengths = read_contig_index(c["index"])
+    genomes, _ = read_labels(c["labels"], names)
+    return c, names, lengths, genomes
+
+
+def score(names, lengths, genomes, z, **cluster_settings) -> dict:
+    """Near-complete genomes and ARI of the default clustering (with overrides), and
+    k-means ARI at the true k of the normalised embedding."""
+    import numpy as np
+
+    from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
+    from kmervae.evaluation import evaluate
+
+    labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=200_000, **cluster_settings))
+    bins = np.array([f"b{i}" for i in labels], dtype=object)
+    bins[labels < 0] = UNBINNED
+    m = dict(evaluate(names, lengths, bins, genomes, embedding=z)[0])
+    return {
+        "nc": m["near_complete"],
+        "ari": round(m["ari"], 3),
+        "kmeans_ari": round(m["kmeans_ari_vae_normalized"], 3),
+        "bins": m["bins"],
+    }
