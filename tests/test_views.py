@@ -102,3 +102,20 @@ def test_views_command_is_reproducible(sample):
     )  # fmt: skip
     assert bad.returncode == 2 and "max_fraction" in bad.stderr
     assert not (d / "c.npy").exists()
+
+
+def test_workflow_view_options_round_trip_through_the_parser():
+    import argparse
+
+    from kmervae.commands import views as cmd
+    from kmervae.vae_config import VAEConfig
+
+    settings = VAEConfig(views_per_contig=6, view_min_fraction=0.4, view_min_length=500, seed=3)
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    args = parser.parse_args(
+        ["x.fa", "--contigs", "c.tsv", "-o", "v.npy", *cmd.options_for(settings)]
+    )
+    assert {n: getattr(args, n) for n in cmd.VIEW_SETTINGS} == {
+        n: getattr(settings, n) for n in cmd.VIEW_SETTINGS
+    }

@@ -61,6 +61,10 @@ class SequencePiece:
     last: bool
 
 
+#: the most bytes of one record held before it is passed on in pieces (counting memory
+#: stays bounded whatever the record length)
+MAX_PIECE = 512 * 1024
+
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -134,7 +138,7 @@ class FastaReader:
         self,
         path: str | os.PathLike,
         chunk_size: int = 256 * 1024,
-        max_piece: int = 512 * 1024,
+        max_piece: int = MAX_PIECE,
         allow_empty: bool = False,
     ):
         self.path = Path(path)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmervae.errors import InputError
-from kmervae.fasta import FastaReader, SequencePiece
+from kmervae.fasta import MAX_PIECE, FastaReader, SequencePiece
 from kmervae.features import count_feature_rows, read_contig_index
 from kmervae.kmers import KmerCounter
 from kmervae.layout import LAYOUT
@@ -32,8 +32,6 @@ from kmervae.progress import Progress
 
 log = logging.getLogger(__name__)
 
-#: the longest run of bases passed to the counter at once (FastaReader's default)
-MAX_PIECE = 512 * 1024
 #: a stream tag, so view spans never share random numbers with other seeded draws
 _VIEW_STREAM = 0x7615
 

@@ -24,6 +24,7 @@ shell.prefix(
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from kmervae.commands import cluster as cluster_command  # noqa: E402
+from kmervae.commands import views as views_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
 from kmervae.vae_config import VAEConfig  # noqa: E402
 from kmervae.samples import choose_training_samples, discover_samples  # noqa: E402
@@ -52,17 +53,7 @@ TRAIN_SAMPLES = choose_training_samples(
 TRAIN_OPTIONS = " ".join(shlex.quote(o) for o in options_for(config["vae"]))
 # the contrastive term trains on substring views of the training contigs
 VAE_SETTINGS = VAEConfig.from_dict(config["vae"])
-VIEW_SETTINGS = [
-    "views_per_contig",
-    "view_min_fraction",
-    "view_max_fraction",
-    "view_min_length",
-    "seed",
-]
-VIEW_OPTIONS = " ".join(
-    shlex.quote(f"--{name.replace('_', '-')}={getattr(VAE_SETTINGS, name)}")
-    for name in VIEW_SETTINGS
-)
+VIEW_OPTIONS = " ".join(shlex.quote(o) for o in views_command.options_for(VAE_SETTINGS))
 CLUSTER_OPTIONS = " ".join(
     shlex.quote(o)
     for o in cluster_command.options_for(

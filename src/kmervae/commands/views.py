@@ -19,7 +19,14 @@ from pathlib import Path
 
 from kmervae.vae_config import VAEConfig, field_help
 
-_FIELDS = ("views_per_contig", "view_min_fraction", "view_max_fraction", "view_min_length")
+#: the VAEConfig settings that decide the views (also options of this command)
+VIEW_SETTINGS = (
+    "views_per_contig",
+    "view_min_fraction",
+    "view_max_fraction",
+    "view_min_length",
+    "seed",
+)
 
 
 def add_arguments(parser) -> None:
@@ -30,7 +37,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="views matrix (.npy)")
     defaults = VAEConfig()
     helps = field_help()
-    for name in (*_FIELDS, "seed"):
+    for name in VIEW_SETTINGS:
         default = getattr(defaults, name)
         parser.add_argument(
             "--" + name.replace("_", "-"),
@@ -40,10 +47,16 @@ def add_arguments(parser) -> None:
         )
 
 
+def options_for(settings: VAEConfig) -> list[str]:
+    """The options of this command that count the views ``settings`` train on (for the
+    workflow)."""
+    return [f"--{name.replace('_', '-')}={getattr(settings, name)}" for name in VIEW_SETTINGS]
+
+
 def run(args) -> int:
     from kmervae.views import count_views
 
-    settings = {name: getattr(args, name) for name in (*_FIELDS, "seed")}
+    settings = {name: getattr(args, name) for name in VIEW_SETTINGS}
     spec = VAEConfig.from_dict(settings).view_spec()  # validates like the training does
     count_views(args.fasta, args.contigs, args.output, spec)
     return 0
