@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench" / "tuning" / "training"))
 
 BASE = {"epochs": 40}
 VARIANTS = {
@@ -76,10 +77,9 @@ def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
 
 
 def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
-    import numpy as np
+    from common import score
 
-    from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
-    from kmervae.evaluation import evaluate, read_labels
+    from kmervae.evaluation import read_labels
     from kmervae.features import read_contig_index
     from kmervae.model import embed
     from kmervae.training import train
@@ -107,14 +107,11 @@ def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
         "train_s": round(time.time() - t0, 1),
     }
     for pca in (16, 0):
-        labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=200_000, pca_dims=pca))
-        bins = np.array([f"b{i}" for i in labels], dtype=object)
-        bins[labels < 0] = UNBINNED
-        metrics = dict(evaluate(names, lengths, bins, genomes, embedding=z if pca else None)[0])
-        row[f"nc_pca{pca}"] = metrics["near_complete"]
-        row[f"ari_pca{pca}"] = round(metrics["ari"], 4)
+        s = score(names, lengths, genomes, z, kmeans=bool(pca), pca_dims=pca)
+        row[f"nc_pca{pca}"] = s["nc"]
+        row[f"ari_pca{pca}"] = s["ari"]
         if pca:
-            row["kmeans_ari"] = round(metrics["kmeans_ari_vae_normalized"], 4)
+            row["kmeans_ari"] = s["kmeans_ari"]
     with open(Path(out) / "results.jsonl", "a") as handle:
         handle.write(json.dumps(row) + "\n")
     return row

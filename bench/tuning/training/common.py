@@ -39,9 +39,9 @@ def load(name: str):
     return c, names, lengths, genomes
 
 
-def score(names, lengths, genomes, z, **cluster_settings) -> dict:
+def score(names, lengths, genomes, z, kmeans: bool = True, **cluster_settings) -> dict:
     """Near-complete genomes and ARI of the default clustering (with overrides), and
-    k-means ARI at the true k of the normalised embedding."""
+    (``kmeans``) k-means ARI at the true k of the normalised embedding."""
     import numpy as np
 
     from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
@@ -50,10 +50,8 @@ def score(names, lengths, genomes, z, **cluster_settings) -> dict:
     labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=200_000, **cluster_settings))
     bins = np.array([f"b{i}" for i in labels], dtype=object)
     bins[labels < 0] = UNBINNED
-    m = dict(evaluate(names, lengths, bins, genomes, embedding=z)[0])
-    return {
-        "nc": m["near_complete"],
-        "ari": round(m["ari"], 3),
-        "kmeans_ari": round(m["kmeans_ari_vae_normalized"], 3),
-        "bins": m["bins"],
-    }
+    m = dict(evaluate(names, lengths, bins, genomes, embedding=z if kmeans else None)[0])
+    out = {"nc": m["near_complete"], "ari": round(m["ari"], 3), "bins": m["bins"]}
+    if kmeans:
+        out["kmeans_ari"] = round(m["kmeans_ari_vae_normalized"], 3)
+    return out
