@@ -88,7 +88,7 @@ def transform_features(x, kmer_transform: str, pseudocount: float):
 class FeaturePreprocessor(layers.Layer):
     """Transform + per-feature standardisation; the statistics are non-trainable weights."""
 
-    def __init__(self, kmer_transform="clr", pseudocount=0.5, n_features=N_FEATURES, **kwargs):
+    def __init__(self, kmer_transform="none", pseudocount=0.5, n_features=N_FEATURES, **kwargs):
         super().__init__(**kwargs)
         self.kmer_transform = kmer_transform
         self.pseudocount = float(pseudocount)

@@ -42,7 +42,7 @@ class VAEConfig:
     input_dropout: float = 0.0
     """Dropout rate on the encoder input, for a denoising VAE (0 = off)."""
     # --- input transform ----------------------------------------------------------
-    kmer_transform: str = "clr"
+    kmer_transform: str = "none"
     """Transform of k-mer frequencies before standardisation: clr or none."""
     pseudocount: float = 0.5
     """CLR pseudocount in k-mer *count* units (divided by the contig's window count)."""
