@@ -15,6 +15,7 @@ from kmervae.clustering import (
     load_embedding,
     medoid_clustering,
     name_bins,
+    nearest_neighbours,
     normalize,
     read_clusters,
     singletons_to_unbinned,
@@ -41,9 +42,11 @@ def blobs(n_blobs=4, per_blob=40, dim=32, noise=0.15, seed=0):
         ClusterParams(),  # default: hdbscan
         ClusterParams(algorithm="hdbscan", pca_dims=0),
         ClusterParams(algorithm="medoid"),
+        ClusterParams(algorithm="leiden"),
+        ClusterParams(algorithm="leiden", pca_dims=0),
         ClusterParams(algorithm="kmeans", k=4),
     ],
-    ids=["default", "hdbscan-no-pca", "medoid", "kmeans"],
+    ids=["default", "hdbscan-no-pca", "medoid", "leiden", "leiden-no-pca", "kmeans"],
 )
 def test_separates_blobs(params):
     z, truth, lengths = blobs()
@@ -52,6 +55,38 @@ def test_separates_blobs(params):
     assert adjusted_rand_score(truth, labels) > 0.95
     again = cluster_embedding(z, lengths, params)
     assert np.array_equal(labels, again)  # deterministic
+
+
+@pytest.mark.parametrize("block", [1, 7, 1024])
+def test_nearest_neighbours_match_a_brute_force_ranking(block):
+    rng = np.random.default_rng(5)
+    x = normalize(rng.normal(size=(60, 8)))
+    index, similarity = nearest_neighbours(x, 6, block=block)
+    exact = x.astype(np.float64) @ x.astype(np.float64).T
+    for i in range(len(x)):
+        ranked = sorted((j for j in range(len(x)) if j != i), key=lambda j: -exact[i, j])
+        assert list(index[i]) == ranked[:6]
+        assert np.allclose(similarity[i], exact[i, ranked[:6]], atol=1e-5)
+
+
+def test_nearest_neighbours_of_tiny_inputs():
+    x = normalize(np.eye(3, dtype=np.float32))
+    index, _ = nearest_neighbours(x, 10)  # more neighbours asked than there are rows
+    assert index.shape == (3, 2)
+    assert all(i not in row for i, row in enumerate(index))
+    assert nearest_neighbours(x[:1], 5)[0].shape == (1, 0)
+
+
+def test_leiden_higher_resolution_gives_more_smaller_bins():
+    z, truth, lengths = blobs(n_blobs=4, per_blob=50, dim=8)
+    counts = []
+    for resolution in (0.5, 1.0, 4.0, 16.0):
+        params = ClusterParams(algorithm="leiden", resolution=resolution, pca_dims=0)
+        labels = cluster_embedding(z, lengths, params)
+        if resolution <= 1:  # the four blobs, not linked in the 15-NN graph
+            assert adjusted_rand_score(truth, labels) == 1.0
+        counts.append(len(np.unique(labels)))
+    assert counts[1] < counts[2] < counts[3]
 
 
 def test_default_is_hdbscan():
@@ -220,7 +255,12 @@ def test_through_the_cli(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize(
     "settings",
-    [{}, {"algorithm": "kmeans", "k": 7, "seed": 3}, {"pca_dims": 8, "selection": "leaf"}],
+    [
+        {},
+        {"algorithm": "kmeans", "k": 7, "seed": 3},
+        {"pca_dims": 8, "selection": "leaf"},
+        {"algorithm": "leiden", "neighbors": 10, "resolution": 1.5},
+    ],
 )
 def test_workflow_options_round_trip_through_the_parser(settings):
     import argparse
@@ -245,6 +285,8 @@ def test_workflow_options_reject_unknown_and_invalid_settings():
         cluster.options_for({"algo": "kmeans"})
     with pytest.raises(KmervaeError, match="needs --k"):
         cluster.options_for({"algorithm": "kmeans"})
+    with pytest.raises(KmervaeError, match="--neighbors"):
+        cluster.options_for({"algorithm": "leiden", "neighbors": 0})
 
 
 def test_refine_gives_noise_to_the_nearest_cluster_and_moves_centroids():

@@ -11,7 +11,7 @@ from conftest import REPO
 
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 # conda-forge name -> PyPI name, where they differ
-CONDA_TO_PYPI = {"python-graphviz": "graphviz"}
+CONDA_TO_PYPI = {"python-graphviz": "graphviz", "python-igraph": "igraph"}
 # conda-only packages with no PyPI pin (system tools, the interpreter)
 CONDA_ONLY = {"python", "graphviz", "pip"}
 

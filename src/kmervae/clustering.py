@@ -14,6 +14,12 @@ algorithm works on cosine similarity. Three algorithms:
   taken. No number of clusters is needed; the cost is one matrix-vector product per step.
   Its histogram thresholds suit embeddings whose clusters are tight (as in VAMB); on the
   demo embedding, whose genomes are broad in cosine distance, it finds no valleys.
+* ``leiden``: Leiden communities (``leidenalg``, RB configuration model at
+  ``resolution``) of the graph that links every contig to its ``neighbors`` nearest
+  contigs by cosine similarity, in the embedding reduced to ``pca_dims`` components, as
+  SemiBin2 and COMEBin cluster. Every contig gets a community; no number of bins is
+  needed. On the benchmark it bins as many genomes as HDBSCAN from a kmervae embedding,
+  but it also lifts raw TNF and the raw features to the same level (BENCHMARKS.md).
 * ``kmeans``: k-means with a given number of clusters ``k``.
 
 Contigs that cluster with nothing (a cluster of one contig, or HDBSCAN noise) are
@@ -42,7 +48,7 @@ from kmervae.npyio import MatrixReader
 
 log = logging.getLogger(__name__)
 
-ALGORITHMS = ("medoid", "hdbscan", "kmeans")
+ALGORITHMS = ("medoid", "hdbscan", "leiden", "kmeans")
 DEFAULT_ALGORITHM = "hdbscan"
 #: Bins smaller than this many bp are not written as FASTA (they stay in the tables).
 DEFAULT_MIN_BIN_SIZE = 200_000
@@ -71,6 +77,9 @@ class ClusterParams:
     # hdbscan: give noise contigs to the nearest cluster, then spherical k-means steps
     refine: bool = True
     refine_steps: int = 20
+    # leiden (pca_dims as for hdbscan)
+    neighbors: int = 15
+    resolution: float = 2.0
     # kmeans
     k: int | None = None
     n_init: int = 10
@@ -86,6 +95,8 @@ class ClusterParams:
             raise KmervaeError("--min-cluster-size must be at least 2")
         if self.selection not in ("eom", "leaf"):
             raise KmervaeError(f"--selection must be 'eom' or 'leaf', got {self.selection!r}")
+        if self.neighbors < 1 or not self.resolution > 0:
+            raise KmervaeError("--neighbors must be >= 1 and --resolution > 0")
         if self.refine_steps < 0:
             raise KmervaeError("--refine-steps must be >= 0")
         if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1 or self.max_steps < 1:
@@ -321,6 +332,63 @@ def refine_clusters(x: np.ndarray, labels: np.ndarray, steps: int = 20) -> np.nd
     return labels
 
 
+def nearest_neighbours(x: np.ndarray, k: int, block: int = 1024):
+    """Exact ``k`` nearest neighbours of every unit-length row of ``x`` by cosine
+    similarity, itself excluded: (index, similarity), both (n, k), each row ordered by
+    decreasing similarity (ties: lower row first). Memory: ``block`` x n floats at a time.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n = len(x)
+    k = max(0, min(k, n - 1))
+    index = np.empty((n, k), dtype=np.int64)
+    similarity = np.empty((n, k), dtype=np.float32)
+    if k == 0:
+        return index, similarity
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        with threadpool_limits(1):
+            s = x[start:stop] @ x.T
+        s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        sim = np.take_along_axis(s, part, axis=1)
+        order = np.lexsort((part, -sim))
+        index[start:stop] = np.take_along_axis(part, order, axis=1)
+        similarity[start:stop] = np.take_along_axis(sim, order, axis=1)
+    return index, similarity
+
+
+def leiden_clustering(
+    x: np.ndarray, neighbors: int = 15, resolution: float = 2.0, seed: int = 42
+) -> np.ndarray:
+    """Leiden communities (RB configuration model at ``resolution``) of the graph that
+    links each unit-length row of ``x`` to its ``neighbors`` nearest rows (cosine),
+    weighted by their cosine similarity (negative: 0). Deterministic for a seed."""
+    import igraph
+    import leidenalg
+
+    n = len(x)
+    if n < 3:
+        return np.arange(n, dtype=np.int64)
+    index, similarity = nearest_neighbours(x, neighbors)
+    source = np.repeat(np.arange(n, dtype=np.int64), index.shape[1])
+    target = index.ravel()
+    # one undirected edge per linked pair, whichever of the two listed the other
+    key = np.minimum(source, target) * n + np.maximum(source, target)
+    key, first = np.unique(key, return_index=True)
+    weight = np.maximum(similarity.ravel()[first], 0.0).astype(np.float64)
+    graph = igraph.Graph(n=n, edges=np.stack([key // n, key % n], axis=1).tolist())
+    graph.es["weight"] = weight.tolist()
+    partition = leidenalg.find_partition(
+        graph,
+        leidenalg.RBConfigurationVertexPartition,
+        weights="weight",
+        resolution_parameter=resolution,
+        n_iterations=-1,
+        seed=seed,
+    )
+    return np.asarray(partition.membership, dtype=np.int64)
+
+
 def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -> np.ndarray:
     """k-means labels (k-means++ starts, ``n_init`` restarts, seeded)."""
     from sklearn.cluster import KMeans
@@ -357,6 +425,10 @@ def cluster_embedding(z: np.ndarray, lengths: np.ndarray, params: ClusterParams)
             )
             if params.refine:
                 labels = refine_clusters(x, labels, params.refine_steps)
+        elif params.algorithm == "leiden":
+            if params.pca_dims and params.pca_dims < x.shape[1]:
+                x = normalize(pca_reduce(x, params.pca_dims, params.seed))
+            labels = leiden_clustering(x, params.neighbors, params.resolution, params.seed)
         else:
             labels = kmeans_clustering(x, params.k, params.seed, params.n_init)
     return singletons_to_unbinned(labels, lengths, params.min_bin_size)

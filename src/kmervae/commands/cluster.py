@@ -13,10 +13,12 @@ Reads the embedding (one row per contig, in the order of the contig index) and w
 Algorithms (--algorithm): ``hdbscan`` (default; needs no number of clusters; then, by
 default, its noise contigs go to the nearest cluster and centroids are refined by
 spherical k-means, --refine), ``medoid`` (VAMB-style iterative medoid clustering on
-cosine distance; experimental, its distance thresholds suit tightly clustered embeddings)
-and ``kmeans`` (needs --k). Embeddings are centred and scaled to unit length first. A contig that
-clusters with nothing is unbinned, unless it has at least --min-bin-size bp: then it is a
-bin of its own. Results are deterministic for the same inputs and --seed.
+cosine distance; experimental, its distance thresholds suit tightly clustered embeddings),
+``leiden`` (Leiden communities of the --neighbors nearest-neighbour graph, as in SemiBin2
+and COMEBin) and ``kmeans`` (needs --k). Embeddings are centred and scaled to unit
+length first. A contig that clusters with nothing is unbinned, unless it has at least
+--min-bin-size bp: then it is a bin of its own. Results are deterministic for the same
+inputs and --seed.
 
 All outputs are written under temporary names and renamed together at the end, so a
 failed run leaves none of them behind.
@@ -68,6 +70,8 @@ SETTINGS = (
     "pca_dims",
     "refine",
     "refine_steps",
+    "neighbors",
+    "resolution",
     "k",
     "n_init",
 )
@@ -124,7 +128,7 @@ def add_arguments(parser) -> None:
         "--pca-dims",
         type=int,
         default=_DEFAULTS.pca_dims,
-        help="hdbscan: reduce the embedding to this many principal components first; "
+        help="hdbscan, leiden: reduce the embedding to this many principal components first; "
         "0: no PCA (default: %(default)s)",
     )
     g.add_argument(
@@ -153,6 +157,18 @@ def add_arguments(parser) -> None:
         type=int,
         default=_DEFAULTS.max_steps,
         help="medoid: steps of the medoid search (default: %(default)s)",
+    )
+    g.add_argument(
+        "--neighbors",
+        type=int,
+        default=_DEFAULTS.neighbors,
+        help="leiden: nearest neighbours linked to each contig (default: %(default)s)",
+    )
+    g.add_argument(
+        "--resolution",
+        type=float,
+        default=_DEFAULTS.resolution,
+        help="leiden: resolution; higher = more, smaller bins (default: %(default)s)",
     )
     g.add_argument("--k", type=int, help="kmeans: number of clusters")
     g.add_argument(
