@@ -3,11 +3,16 @@ contig's 15 nearest neighbours, by cosine, from its own genome), k-means ARI at 
 and near-complete genomes / ARI of the default clustering and of Leiden settings.
 
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 EMB.npy [EMB.npy ...]
+    .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 --inputs
+
+``--inputs`` scores the raw feature matrix as the model sees it, under each k-mer
+transform (z-scored; all columns, and PCA to 16), and by contig length.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -17,25 +22,62 @@ from common import load
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def purity(x, genome_ids, lengths, k: int = 15) -> tuple[float, list[float]]:
+    """bp-weighted share of same-genome neighbours; and means by length (1-2, 2-4, 4-8,
+    8+ kb)."""
+    import numpy as np
+
+    from kmervae.clustering import nearest_neighbours, normalize
+
+    idx, _ = nearest_neighbours(normalize(np.asarray(x, dtype=np.float32)), k)
+    p = (genome_ids[idx] == genome_ids[:, None]).mean(1)
+    edges = [0, 2000, 4000, 8000, np.inf]
+    by_length = [
+        float(p[(lengths >= a) & (lengths < b)].mean()) for a, b in itertools.pairwise(edges)
+    ]
+    return float(np.average(p, weights=lengths)), by_length
+
+
+def score_inputs(name: str) -> None:
+    import numpy as np
+
+    from kmervae.clustering import normalize, pca_reduce
+    from kmervae.evaluation import zscore
+    from kmervae.model import transform_features
+
+    c, _, lengths, genomes = load(name)
+    g = np.unique(genomes, return_inverse=True)[1]
+    features = np.load(c["features"])
+    for transform in ("clr", "none"):
+        h = zscore(np.asarray(transform_features(features, transform, 0.5)))
+        for dims in (0, 16):
+            x = pca_reduce(normalize(h), dims, 42) if dims else h
+            bpw, by_length = purity(x, g, lengths)
+            row = {"input": transform, "pca": dims, "purity": round(bpw, 3)}
+            row["by_length_1_2_4_8kb"] = [round(v, 3) for v in by_length]
+            print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("community")
-    p.add_argument("embeddings", nargs="+", type=Path)
+    p.add_argument("embeddings", nargs="*", type=Path)
+    p.add_argument("--inputs", action="store_true", help="score the raw inputs instead")
     args = p.parse_args()
+    if args.inputs:
+        return score_inputs(args.community)
 
     import numpy as np
     from common import score
     from graph_sweep import evaluate_labels, leiden
 
-    from kmervae.clustering import nearest_neighbours, normalize
-
     _, names, lengths, genomes = load(args.community)
     g = np.unique(genomes, return_inverse=True)[1]
     for path in args.embeddings:
         z = np.load(path)
-        idx, _ = nearest_neighbours(normalize(z), 15)
-        purity = float(np.average((g[idx] == g[:, None]).mean(1), weights=lengths))
-        row = {"embedding": path.name, "purity": round(purity, 3)}
+        bpw, by_length = purity(z, g, lengths)
+        row = {"embedding": path.name, "purity": round(bpw, 3)}
+        row["by_length_1_2_4_8kb"] = [round(v, 3) for v in by_length]
         row |= score(names, lengths, genomes, z)
         for k, res in ((15, 2.0), (30, 2.0), (30, 1.0)):
             labels = leiden(z, k, res)
