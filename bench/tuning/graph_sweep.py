@@ -83,25 +83,20 @@ def main(argv=None) -> int:
 
     from kmervae.clustering import ClusterParams, cluster_embedding
 
+    grid = [None, *itertools.product(args.k, args.resolution, args.pca_dims, args.small)]
     rows = []
     with open(args.out, "w", encoding="utf-8") as out:
         for name in args.communities:
             _, names, lengths, genomes = load(name)
             for run, z in matrices(name, args.runs).items():
-                t = time.perf_counter()
-                labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=0))
-                row = {"community": name, "matrix": run, "setting": "hdbscan"}
-                row |= evaluate_labels(names, lengths, genomes, labels)
-                row["s"] = round(time.perf_counter() - t, 1)
-                rows.append(row)
-                out.write(json.dumps(row) + "\n")
-                out.flush()
-                print(row, flush=True)
-                grid = itertools.product(args.k, args.resolution, args.pca_dims, args.small)
-                for k, res, dims, small in grid:
+                for leiden_setting in grid:  # None: the default clustering (HDBSCAN)
                     t = time.perf_counter()
-                    labels = leiden(z, k, res, dims, small)
-                    setting = f"leiden k{k} r{res} pca{dims} {small}"
+                    if leiden_setting is None:
+                        setting = "hdbscan"
+                        labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=0))
+                    else:
+                        setting = "leiden k{} r{} pca{} {}".format(*leiden_setting)
+                        labels = leiden(z, *leiden_setting)
                     row = {"community": name, "matrix": run, "setting": setting}
                     row |= evaluate_labels(names, lengths, genomes, labels)
                     row["s"] = round(time.perf_counter() - t, 1)
