@@ -39,14 +39,14 @@ def blobs(n_blobs=4, per_blob=40, dim=32, noise=0.15, seed=0):
 @pytest.mark.parametrize(
     "params",
     [
-        ClusterParams(),  # default: hdbscan
+        ClusterParams(),  # default: leiden
+        ClusterParams(algorithm="leiden", neighbors=15, resolution=1.0),
+        ClusterParams(algorithm="hdbscan"),
         ClusterParams(algorithm="hdbscan", pca_dims=0),
         ClusterParams(algorithm="medoid"),
-        ClusterParams(algorithm="leiden"),
-        ClusterParams(algorithm="leiden", pca_dims=0),
         ClusterParams(algorithm="kmeans", k=4),
     ],
-    ids=["default", "hdbscan-no-pca", "medoid", "leiden", "leiden-no-pca", "kmeans"],
+    ids=["default", "leiden-15nn", "hdbscan", "hdbscan-no-pca", "medoid", "kmeans"],
 )
 def test_separates_blobs(params):
     z, truth, lengths = blobs()
@@ -81,7 +81,7 @@ def test_leiden_higher_resolution_gives_more_smaller_bins():
     z, truth, lengths = blobs(n_blobs=4, per_blob=50, dim=8)
     counts = []
     for resolution in (0.5, 1.0, 4.0, 16.0):
-        params = ClusterParams(algorithm="leiden", resolution=resolution, pca_dims=0)
+        params = ClusterParams(algorithm="leiden", resolution=resolution, neighbors=15)
         labels = cluster_embedding(z, lengths, params)
         if resolution <= 1:  # the four blobs, not linked in the 15-NN graph
             assert adjusted_rand_score(truth, labels) == 1.0
@@ -89,8 +89,8 @@ def test_leiden_higher_resolution_gives_more_smaller_bins():
     assert counts[1] < counts[2] < counts[3]
 
 
-def test_default_is_hdbscan():
-    assert ClusterParams().algorithm == "hdbscan"
+def test_default_is_leiden():
+    assert ClusterParams().algorithm == "leiden"
 
 
 def test_kmeans_needs_k():
@@ -302,13 +302,18 @@ def test_refine_gives_noise_to_the_nearest_cluster_and_moves_centroids():
     assert refine_clusters(x, np.full(9, -1)).tolist() == [-1] * 9  # nothing to refine
 
 
-def test_default_clustering_bins_the_outlier_with_its_nearest_cluster(tmp_path):
+@pytest.mark.parametrize("algorithm", ["hdbscan", "leiden"])
+def test_an_outlier_is_binned_by_hdbscan_refine_and_left_alone_by_leiden(tmp_path, algorithm):
     z, _, lengths = blobs()
     names = [f"contig_{i}" for i in range(len(z))]
-    z[5] = 50.0
+    z[5] = 50.0  # after centring: a direction no other contig shares (cosine < 0 to all)
     index = write_index(tmp_path / "idx.tsv", names, lengths)
     np.save(tmp_path / "emb.npy", z)
     out = tmp_path / "clusters.tsv"
-    run_cluster([tmp_path / "emb.npy", "--index", index, "--clusters", out, "--sample", "S1"])
+    argv = [tmp_path / "emb.npy", "--index", index, "--clusters", out, "--sample", "S1"]
+    run_cluster([*argv, "--algorithm", algorithm])
     rows = dict(line.split("\t")[::-1] for line in out.read_text().splitlines()[1:])
-    assert UNBINNED not in rows.values()
+    if algorithm == "hdbscan":  # refine: noise goes to the nearest cluster
+        assert UNBINNED not in rows.values()
+    else:  # its graph edges all weigh 0: a community of its own, so unbinned
+        assert [n for n, b in rows.items() if b == UNBINNED] == ["contig_5"]

@@ -143,6 +143,7 @@ def test_cli_features_writes_matrix_and_index(tmp_path, mixed_fasta):
     assert (tmp_path / "out" / "s.contigs.tsv").read_text().startswith("contig\tlength\n")
     assert "kept" in result.stderr  # the summary is logged
     assert "kmervae 0.1.0" in result.stderr and "numpy 2.4.6" in result.stderr
+    assert "leidenalg 0.12.0" in result.stderr  # the default clustering's library
 
 
 def test_cli_help_explains_each_step():

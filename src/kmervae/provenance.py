@@ -12,8 +12,17 @@ from pathlib import Path
 
 from kmervae import __version__
 
-#: Packages whose versions are recorded in every provenance file.
-RECORDED_PACKAGES = ("numpy", "pandas", "keras", "tensorflow", "scikit-learn", "snakemake")
+#: Packages whose versions are recorded in every provenance file and log.
+RECORDED_PACKAGES = (
+    "numpy",
+    "pandas",
+    "keras",
+    "tensorflow",
+    "scikit-learn",
+    "igraph",
+    "leidenalg",
+    "snakemake",
+)
 
 
 def package_versions() -> dict[str, str | None]:

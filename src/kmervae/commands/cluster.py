@@ -10,12 +10,12 @@ Reads the embedding (one row per contig, in the order of the contig index) and w
 * --summary: TSV ``bin contigs bp gc n50 written``, one row per bin, small ones too
   (gc: bp-weighted mean contig GC; written: whether the bin has a FASTA file).
 
-Algorithms (--algorithm): ``hdbscan`` (default; needs no number of clusters; then, by
-default, its noise contigs go to the nearest cluster and centroids are refined by
-spherical k-means, --refine), ``medoid`` (VAMB-style iterative medoid clustering on
-cosine distance; experimental, its distance thresholds suit tightly clustered embeddings),
-``leiden`` (Leiden communities of the --neighbors nearest-neighbour graph, as in SemiBin2
-and COMEBin) and ``kmeans`` (needs --k). Embeddings are centred and scaled to unit
+Algorithms (--algorithm): ``leiden`` (default; Leiden communities of the --neighbors
+nearest-neighbour graph, as in SemiBin2 and COMEBin; needs no number of clusters),
+``hdbscan`` (then, by default, its noise contigs go to the nearest cluster and centroids
+are refined by spherical k-means, --refine), ``medoid`` (VAMB-style iterative medoid
+clustering on cosine distance; experimental, its distance thresholds suit tightly
+clustered embeddings) and ``kmeans`` (needs --k). Embeddings are centred and scaled to unit
 length first. A contig that clusters with nothing is unbinned, unless it has at least
 --min-bin-size bp: then it is a bin of its own. Results are deterministic for the same
 inputs and --seed.
@@ -128,7 +128,7 @@ def add_arguments(parser) -> None:
         "--pca-dims",
         type=int,
         default=_DEFAULTS.pca_dims,
-        help="hdbscan, leiden: reduce the embedding to this many principal components first; "
+        help="hdbscan: reduce the embedding to this many principal components first; "
         "0: no PCA (default: %(default)s)",
     )
     g.add_argument(
