@@ -148,7 +148,8 @@ def embed_runtime(wildcards, input, attempt):
 
 
 def cluster_mem_mb(wildcards, attempt):
-    """Clustering 100 k contigs peaked at 0.5 GB (BENCHMARKS.md); 2 GB, doubled per retry."""
+    """Clustering 100 k contigs peaked at 0.9 GB (Leiden; BENCHMARKS.md); 2 GB, doubled
+    per retry."""
     return 2000 * 2 ** (attempt - 1)
 
 
@@ -159,8 +160,9 @@ def index_contigs(path):
 
 
 def cluster_runtime(wildcards, input, attempt):
-    """Minutes: 100 k contigs clustered in 2 minutes on 2 cores (BENCHMARKS.md)."""
-    return int(10 + attempt * index_contigs(input.index) / 100_000 * 2 * 3)
+    """Minutes: Leiden clustered 100 k contigs in 4 minutes (BENCHMARKS.md); its exact
+    neighbour search grows with the square of the number of contigs."""
+    return int(10 + attempt * (index_contigs(input.index) / 100_000) ** 2 * 4 * 3)
 
 
 def labels_of(wildcards):
