@@ -1,8 +1,8 @@
 """Graph clustering (kNN graph + Leiden) against HDBSCAN on the benchmark's embeddings.
 
 For each community of ``bench/quality/run.py`` and each matrix in its cache (the kmervae
-embeddings of every training seed, raw TNF, raw 8,362 + PCA), scores the default HDBSCAN
-clustering and a grid of Leiden settings; prints one TSV row per (matrix, setting) and,
+embeddings of every training seed, raw TNF, raw 8,362 + PCA), scores HDBSCAN + refine
+(the default until session 3) and a grid of Leiden settings; prints one TSV row per (matrix, setting) and,
 at the end, the settings ranked by near-complete genomes summed over kmervae runs.
 
     .venv/bin/python bench/tuning/graph_sweep.py --communities g10_1M_s1 g10_1M_s2 \
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
-from common import QUALITY, load
+from common import QUALITY, load, score_labels
 
 
 def matrices(name: str, runs: str) -> dict[str, np.ndarray]:
@@ -37,26 +37,21 @@ def matrices(name: str, runs: str) -> dict[str, np.ndarray]:
     return out
 
 
-def evaluate_labels(names, lengths, genomes, labels) -> dict:
-    from kmervae.clustering import UNBINNED, singletons_to_unbinned
-    from kmervae.evaluation import evaluate
-
-    labels = singletons_to_unbinned(labels, lengths, 200_000)
-    bins = np.array([f"b{i}" for i in labels], dtype=object)
-    bins[labels < 0] = UNBINNED
-    m = dict(evaluate(names, lengths, bins, genomes)[0])
-    return {"nc": m["near_complete"], "ari": round(m["ari"], 3), "bins": m["bins"]}
-
-
 def leiden(z, k: int, resolution: float, pca_dims: int = 0, small: str = "keep"):
-    """``kmervae cluster --algorithm leiden`` labels, with communities under 20 contigs
-    kept, unbinned, or unbinned then refined (given to the nearest cluster)."""
-    from kmervae.clustering import ClusterParams, cluster_embedding, normalize, refine_clusters
-
-    params = ClusterParams(
-        algorithm="leiden", neighbors=k, resolution=resolution, pca_dims=pca_dims, min_bin_size=0
+    """``kmervae cluster --algorithm leiden`` labels of ``z`` (first reduced to
+    ``pca_dims`` principal components of its normalised rows, if set), with communities
+    under 20 contigs kept, unbinned, or unbinned then refined (to the nearest cluster)."""
+    from kmervae.clustering import (
+        ClusterParams,
+        cluster_embedding,
+        normalize,
+        pca_reduce,
+        refine_clusters,
     )
-    labels = cluster_embedding(z, np.zeros(len(z), dtype=np.int64), params)
+
+    x = pca_reduce(normalize(z), pca_dims, 42) if pca_dims else z
+    params = ClusterParams(algorithm="leiden", neighbors=k, resolution=resolution, min_bin_size=0)
+    labels = cluster_embedding(x, np.zeros(len(z), dtype=np.int64), params)
     if small != "keep":
         _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
         labels = np.where(counts[inverse] < 20, -1, labels)
@@ -93,12 +88,13 @@ def main(argv=None) -> int:
                     t = time.perf_counter()
                     if leiden_setting is None:
                         setting = "hdbscan"
-                        labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=0))
+                        params = ClusterParams(algorithm="hdbscan", min_bin_size=0)
+                        labels = cluster_embedding(z, lengths, params)
                     else:
                         setting = "leiden k{} r{} pca{} {}".format(*leiden_setting)
                         labels = leiden(z, *leiden_setting)
                     row = {"community": name, "matrix": run, "setting": setting}
-                    row |= evaluate_labels(names, lengths, genomes, labels)
+                    row |= score_labels(names, lengths, genomes, labels)
                     row["s"] = round(time.perf_counter() - t, 1)
                     rows.append(row)
                     out.write(json.dumps(row) + "\n")

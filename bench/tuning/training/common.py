@@ -39,19 +39,30 @@ def load(name: str):
     return c, names, lengths, genomes
 
 
-def score(names, lengths, genomes, z, kmeans: bool = True, **cluster_settings) -> dict:
-    """Near-complete genomes and ARI of the default clustering (with overrides), and
-    (``kmeans``) k-means ARI at the true k of the normalised embedding."""
+def score_labels(names, lengths, genomes, labels, z=None) -> dict:
+    """Near-complete genomes, ARI and bins of cluster labels (-1: unbinned; one-contig
+    clusters unbinned too) and, given the embedding ``z``, k-means ARI at the true k of
+    its normalised rows."""
     import numpy as np
 
-    from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
+    from kmervae.clustering import UNBINNED, singletons_to_unbinned
     from kmervae.evaluation import evaluate
 
-    labels = cluster_embedding(z, lengths, ClusterParams(min_bin_size=200_000, **cluster_settings))
+    labels = singletons_to_unbinned(labels, lengths, 200_000)
     bins = np.array([f"b{i}" for i in labels], dtype=object)
     bins[labels < 0] = UNBINNED
-    m = dict(evaluate(names, lengths, bins, genomes, embedding=z if kmeans else None)[0])
+    m = dict(evaluate(names, lengths, bins, genomes, embedding=z)[0])
     out = {"nc": m["near_complete"], "ari": round(m["ari"], 3), "bins": m["bins"]}
-    if kmeans:
+    if z is not None:
         out["kmeans_ari"] = round(m["kmeans_ari_vae_normalized"], 3)
     return out
+
+
+def score(names, lengths, genomes, z, kmeans: bool = True, **cluster_settings) -> dict:
+    """``score_labels`` of HDBSCAN + refine (with overrides), the clustering the training
+    defaults were chosen with (BENCHMARKS.md); ``kmeans``: also k-means ARI."""
+    from kmervae.clustering import ClusterParams, cluster_embedding
+
+    params = ClusterParams(algorithm="hdbscan", min_bin_size=200_000, **cluster_settings)
+    labels = cluster_embedding(z, lengths, params)
+    return score_labels(names, lengths, genomes, labels, z if kmeans else None)

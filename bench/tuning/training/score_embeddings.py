@@ -1,6 +1,6 @@
 """Score saved embeddings of a benchmark community: bp-weighted kNN purity (share of a
 contig's 15 nearest neighbours, by cosine, from its own genome), k-means ARI at the true k,
-and near-complete genomes / ARI of the default clustering and of Leiden settings.
+and near-complete genomes / ARI of HDBSCAN + refine and of Leiden settings.
 
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 EMB.npy [EMB.npy ...]
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 --inputs
@@ -68,8 +68,8 @@ def main() -> None:
         return score_inputs(args.community)
 
     import numpy as np
-    from common import score
-    from graph_sweep import evaluate_labels, leiden
+    from common import score, score_labels
+    from graph_sweep import leiden
 
     _, names, lengths, genomes = load(args.community)
     g = np.unique(genomes, return_inverse=True)[1]
@@ -81,7 +81,7 @@ def main() -> None:
         row |= score(names, lengths, genomes, z)
         for k, res in ((15, 2.0), (30, 2.0), (30, 1.0)):
             labels = leiden(z, k, res)
-            m = evaluate_labels(names, lengths, genomes, labels)
+            m = score_labels(names, lengths, genomes, labels)
             row[f"leiden_k{k}_r{res}"] = [m["nc"], m["ari"]]
         print(json.dumps(row), flush=True)
 
