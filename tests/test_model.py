@@ -22,6 +22,7 @@ from kmervae.model import (
     group_mse,
     info_nce,
     kl_divergence,
+    length_weights,
     load_vae,
     reconstruction_group_balanced,
     reconstruction_sum,
@@ -199,6 +200,28 @@ def test_group_mse_and_reconstruction_losses_by_hand():
     assert float(reconstruction_group_balanced(target, recon)) == pytest.approx(7.5 * 8361)
 
 
+def test_length_weighted_reconstruction_by_hand():
+    target, recon = _group_errors()
+    recon[1] *= 2  # row 2's errors are 2, 4, 6, 8: four times row 1's squared errors
+    row_sums = np.array([9040.0, 4 * 9040.0])
+    weights = np.array([1.0, 3.0], dtype="float32")
+    expected = float((row_sums * weights).sum() / weights.sum())
+    assert float(reconstruction_sum(target, recon, weights)) == pytest.approx(expected)
+    assert float(reconstruction_sum(target, recon, 10 * weights)) == pytest.approx(expected)
+    assert float(reconstruction_sum(target, recon)) == pytest.approx(row_sums.mean())
+    balanced = (1.0 * 7.5 + 3.0 * 4 * 7.5) / 4.0 * 8361
+    assert float(reconstruction_group_balanced(target, recon, weights)) == pytest.approx(balanced)
+
+
+def test_length_weights_by_hand():
+    lengths = np.array([1000.0, 5000.0, 20000.0], dtype="float32")
+    assert length_weights(lengths, "none", 10000) is None
+    np.testing.assert_allclose(length_weights(lengths, "linear", 10000), [1000, 5000, 10000])
+    np.testing.assert_allclose(length_weights(lengths, "log", 10000), np.log(lengths), rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown length weighting"):
+        length_weights(lengths, "sqrt", 10000)
+
+
 def test_cosine_loss_by_hand():
     t = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 2.0, 3.0]], dtype="float32")
     r = np.array([[2.0, 0.0, 0.0], [1.0, -1.0, 0.0], [-1.0, -2.0, -3.0]], dtype="float32")
@@ -268,6 +291,21 @@ def test_total_loss_combines_terms(loss):
     total = float(model.compute_loss(y_pred=y_pred))
     assert total == pytest.approx(rec + 0.5 * kl + 2.0 * cos, rel=1e-6)
     assert float(model.trackers["mse_gc"].result()) == pytest.approx(16.0)
+
+
+def test_length_weighting_enters_the_total_loss():
+    cfg = VAEConfig(**{**TINY.to_dict(), "length_weighting": "linear", "length_weight_cap": 4000})
+    model = build_vae(cfg)
+    target, recon = _group_errors()
+    recon[1] *= 2  # row sums of squares 9,040 and 36,160
+    z = np.zeros((2, 4), dtype="float32")
+    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": z}
+    lengths = np.array([1000.0, 50000.0], dtype="float32")  # weights 1,000 and 4,000 (cap)
+    total = float(model.compute_loss(y_pred={**y_pred, "length": lengths}))
+    assert total == pytest.approx((1000 * 9040.0 + 4000 * 36160.0) / 5000, rel=1e-6)
+    # the model hands the raw length column to the loss
+    x, _ = synthetic_features(3, seed=4)
+    np.testing.assert_allclose(model(x)["length"], x[:, LAYOUT.length_column])
 
 
 # --------------------------------------------------------------------------- save / load

@@ -228,15 +228,45 @@ def group_mse(target, reconstruction) -> dict:
     }
 
 
-def reconstruction_sum(target, reconstruction):
-    """Squared error summed over the 8,361 features, averaged over the batch."""
-    return ops.mean(ops.sum(ops.square(target - reconstruction), axis=1))
+def weighted_row_mean(values, weights=None):
+    """Mean of per-row ``values``; with per-row ``weights``, their weighted mean (so the
+    loss keeps the scale of the unweighted one whatever the weights' scale)."""
+    if weights is None:
+        return ops.mean(values)
+    return ops.sum(values * weights) / ops.sum(weights)
 
 
-def reconstruction_group_balanced(target, reconstruction):
+def reconstruction_sum(target, reconstruction, weights=None):
+    """Squared error summed over the 8,361 features, averaged over the batch (weighted by
+    ``weights`` per row, if given)."""
+    return weighted_row_mean(ops.sum(ops.square(target - reconstruction), axis=1), weights)
+
+
+def reconstruction_group_balanced(target, reconstruction, weights=None):
     """Mean of the four per-group MSEs, times 8,361 (same scale as ``sum``)."""
-    mses = list(group_mse(target, reconstruction).values())
-    return ops.mean(ops.stack(mses)) * float(N_TARGET)
+    square = ops.square(target - reconstruction)
+    per_row = ops.mean(
+        ops.stack([ops.mean(square[:, sl], axis=1) for sl in _group_slices().values()], axis=1),
+        axis=1,
+    )
+    return weighted_row_mean(per_row, weights) * float(N_TARGET)
+
+
+def length_weights(length, weighting: str, cap: float):
+    """Per-row weights of the reconstruction loss from the contig lengths (bp).
+
+    ``none``: no weights. ``log``: log(length), as VAMB weights its loss. ``linear``:
+    min(length, cap), the inverse of the sampling variance of a k-mer frequency, so a
+    short contig's noisy frequencies count as little as their information warrants.
+    """
+    if weighting == "none":
+        return None
+    length = ops.maximum(ops.convert_to_tensor(length, dtype="float32"), 2.0)
+    if weighting == "log":
+        return ops.log(length)
+    if weighting == "linear":
+        return ops.minimum(length, float(cap))
+    raise ValueError(f"unknown length weighting {weighting!r}")
 
 
 RECONSTRUCTION_LOSS = {"sum": reconstruction_sum, "group_balanced": reconstruction_group_balanced}
@@ -403,7 +433,13 @@ class KmerVAE(keras.Model):
         z_mean, z_log_var = self.encoder(h, training=training)
         z = self.sampler([z_mean, z_log_var], training=training)
         recon = self.decoder(z, training=training)
-        out = {"reconstruction": recon, "target": target, "z_mean": z_mean, "z_log_var": z_log_var}
+        out = {
+            "reconstruction": recon,
+            "target": target,
+            "z_mean": z_mean,
+            "z_log_var": z_log_var,
+            "length": x[:, LAYOUT.length_column],
+        }
         if view is not None:
             out["z_view"] = self.encoder(self.preprocessor(view), training=training)[0]
         return out
@@ -411,7 +447,8 @@ class KmerVAE(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         cfg = self.vae_config
         target, recon = y_pred["target"], y_pred["reconstruction"]
-        rec = RECONSTRUCTION_LOSS[cfg.loss](target, recon)
+        weights = length_weights(y_pred.get("length"), cfg.length_weighting, cfg.length_weight_cap)
+        rec = RECONSTRUCTION_LOSS[cfg.loss](target, recon, weights)
         kl = kl_divergence(y_pred["z_mean"], y_pred["z_log_var"])
         cos = cosine_loss(target, recon)
         total = rec + ops.cast(self.kl_weight, rec.dtype) * kl

@@ -18,6 +18,7 @@ from kmervae.errors import KmervaeError
 from kmervae.layout import KMER_SIZES
 
 RECONSTRUCTION_LOSSES = ("sum", "group_balanced")
+LENGTH_WEIGHTINGS = ("none", "log", "linear")
 KMER_TRANSFORMS = ("clr", "none")
 
 
@@ -50,6 +51,12 @@ class VAEConfig:
     loss: str = "sum"
     """Reconstruction loss: sum (squared error summed over features) or group_balanced
     (mean of the per-group MSEs of 7-mers, 4-mers, 3-mers and GC, times 8,361)."""
+    length_weighting: str = "none"
+    """Weight of each contig in the reconstruction loss: none, log (log of the length, as
+    VAMB) or linear (the length up to length_weight_cap); weights are normalised per
+    batch, so the loss keeps its scale."""
+    length_weight_cap: int = 10000
+    """Length (bp) above which linear length weighting stops growing."""
     cosine_weight: float = 0.0
     """Weight of an extra (1 - cosine similarity) reconstruction term (0 = off)."""
     contrastive_weight: float = 100.0
@@ -131,6 +138,13 @@ class VAEConfig:
             self.latent_parts  # noqa: B018 (raises if a part would be empty)
         if self.loss not in RECONSTRUCTION_LOSSES:
             bad(f"loss must be one of {RECONSTRUCTION_LOSSES}, got {self.loss!r}")
+        if self.length_weighting not in LENGTH_WEIGHTINGS:
+            bad(
+                f"length_weighting must be one of {LENGTH_WEIGHTINGS}, "
+                f"got {self.length_weighting!r}"
+            )
+        if self.length_weight_cap < 1:
+            bad("length_weight_cap must be >= 1")
         if self.kmer_transform not in KMER_TRANSFORMS:
             bad(f"kmer_transform must be one of {KMER_TRANSFORMS}, got {self.kmer_transform!r}")
         if self.kmer_transform == "clr" and not self.pseudocount > 0:

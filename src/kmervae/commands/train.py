@@ -24,11 +24,21 @@ import dataclasses
 import logging
 
 from kmervae.errors import KmervaeError
-from kmervae.vae_config import KMER_TRANSFORMS, RECONSTRUCTION_LOSSES, VAEConfig, field_help
+from kmervae.vae_config import (
+    KMER_TRANSFORMS,
+    LENGTH_WEIGHTINGS,
+    RECONSTRUCTION_LOSSES,
+    VAEConfig,
+    field_help,
+)
 
 log = logging.getLogger(__name__)
 
-_CHOICES = {"loss": RECONSTRUCTION_LOSSES, "kmer_transform": KMER_TRANSFORMS}
+_CHOICES = {
+    "loss": RECONSTRUCTION_LOSSES,
+    "kmer_transform": KMER_TRANSFORMS,
+    "length_weighting": LENGTH_WEIGHTINGS,
+}
 
 
 def _int_list(text: str) -> tuple[int, ...]:
