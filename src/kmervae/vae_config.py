@@ -40,8 +40,8 @@ class VAEConfig:
     """Relative sizes of the 7-mer, 4-mer, 3-mer and shared latent parts."""
     negative_slope: float = 0.3
     """Slope of LeakyReLU for negative inputs."""
-    input_dropout: float = 0.0
-    """Dropout rate on the encoder input, for a denoising VAE (0 = off)."""
+    input_dropout: float = 0.3
+    """Dropout rate on the encoder input, for a denoising VAE (seed suggestion; 0 = off)."""
     # --- input transform ----------------------------------------------------------
     kmer_transform: str = "none"
     """Transform of k-mer frequencies before standardisation: clr or none."""
@@ -51,7 +51,7 @@ class VAEConfig:
     loss: str = "sum"
     """Reconstruction loss: sum (squared error summed over features) or group_balanced
     (mean of the per-group MSEs of 7-mers, 4-mers, 3-mers and GC, times 8,361)."""
-    length_weighting: str = "none"
+    length_weighting: str = "linear"
     """Weight of each contig in the reconstruction loss: none, log (log of the length, as
     VAMB) or linear (the length up to length_weight_cap); weights are normalised per
     batch, so the loss keeps its scale."""
