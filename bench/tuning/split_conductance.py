@@ -1,0 +1,132 @@
+"""Tried in session 4, not kept: split a Leiden bin where Leiden, run again inside it,
+finds a part that is weakly linked to the rest (low conductance).
+
+On the 12 kmervae runs of the binning benchmark (and the raw TNF / raw feature matrices)
+the default clustering (30 NN, resolution 2) merged *M. tuberculosis* with *M. leprae* on
+g30_1M_s2. ``phi`` prints every candidate part of every bin with its conductance inside
+the bin and the genomes on both sides; that split had conductance 0.39, within the
+0.18-0.43 of splits between strains of one species, so no threshold tells them apart
+(BENCHMARKS.md, "Choosing the clustering of the embedding"). ``score`` scores the split
+at given thresholds.
+
+    .venv/bin/python bench/tuning/split_conductance.py phi
+    .venv/bin/python bench/tuning/split_conductance.py score 0.1 0.2 0.3
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
+import numpy as np
+from common import QUALITY, load, score_labels
+
+COMMUNITIES = ("g10_1M_s1", "g10_1M_s2", "g30_1M_s1", "g30_1M_s2")
+MIN_BIN_BP = 200_000
+RESOLUTION = 2.0
+
+
+def knn_graph(x: np.ndarray, k: int):
+    """The graph of ``kmervae.clustering.leiden_clustering``, kept to cut it up."""
+    import igraph
+
+    from kmervae.clustering import nearest_neighbours
+
+    n = len(x)
+    index, similarity = nearest_neighbours(x, k)
+    source = np.repeat(np.arange(n), index.shape[1])
+    target = index.ravel()
+    key = np.minimum(source, target) * n + np.maximum(source, target)
+    key, first = np.unique(key, return_index=True)
+    graph = igraph.Graph(n=n, edges=np.stack([key // n, key % n], 1).tolist())
+    graph.es["weight"] = np.maximum(similarity.ravel()[first], 0.0).astype(float).tolist()
+    return graph
+
+
+def leiden(graph, resolution: float, seed: int = 42) -> np.ndarray:
+    import leidenalg
+
+    partition = leidenalg.find_partition(
+        graph,
+        leidenalg.RBConfigurationVertexPartition,
+        weights="weight",
+        resolution_parameter=resolution,
+        n_iterations=-1,
+        seed=seed,
+    )
+    return np.asarray(partition.membership)
+
+
+def candidates(graph, labels, lengths):
+    """(bin, its vertices, mask of one Leiden part inside it, conductance, part bp)."""
+    out = []
+    for c in np.unique(labels):
+        vertices = np.flatnonzero(labels == c)
+        if lengths[vertices].sum() < 2 * MIN_BIN_BP:
+            continue
+        sub = graph.induced_subgraph(vertices.tolist())
+        parts = leiden(sub, RESOLUTION)
+        weight = np.asarray(sub.es["weight"])
+        edges = np.asarray(sub.get_edgelist())
+        strength = np.asarray(sub.strength(weights="weight"))
+        for part in np.unique(parts):
+            inside = parts == part
+            volume = strength[inside].sum()
+            cut = weight[inside[edges[:, 0]] != inside[edges[:, 1]]].sum()
+            phi = cut / max(min(volume, strength.sum() - volume), 1e-12)
+            out.append((c, vertices, inside, phi, lengths[vertices][inside].sum()))
+    return out
+
+
+def split(graph, labels, lengths, tau: float, rounds: int = 3) -> np.ndarray:
+    labels = labels.copy()
+    for _ in range(rounds):
+        changed = False
+        new = labels.max() + 1
+        for c, vertices, inside, phi, bp in candidates(graph, labels, lengths):
+            rest = lengths[vertices].sum() - bp
+            if phi < tau and min(bp, rest) >= MIN_BIN_BP and (labels[vertices] == c).all():
+                labels[vertices[inside]] = new
+                new += 1
+                changed = True
+        if not changed:
+            break
+    return labels
+
+
+def main() -> None:
+    from kmervae.clustering import normalize
+
+    mode, taus = sys.argv[1], [float(t) for t in sys.argv[2:]]
+    for name in COMMUNITIES:
+        _, names, lengths, genomes = load(name)
+        lengths, genomes = np.asarray(lengths), np.asarray(genomes)
+        folder = QUALITY / "runs" / name
+        paths = {
+            f"t{t}": folder / f"kmervae_e40_t{t}" / "results" / "embeddings" / f"{name}.npy"
+            for t in (42, 1, 2)
+        }
+        paths |= {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
+        for matrix, path in paths.items():
+            graph = knn_graph(normalize(np.load(path)), 30)
+            base = leiden(graph, RESOLUTION)
+            if mode == "phi":
+                for c, vertices, inside, phi, bp in candidates(graph, base, lengths):
+                    side, rest = genomes[vertices[inside]], genomes[vertices[~inside]]
+                    top = max(set(side), key=list(side).count)
+                    other = max(set(rest), key=list(rest).count) if len(rest) else "-"
+                    share = round(float((side == top).mean()), 2)
+                    print(name, matrix, c, f"phi={phi:.3f}", f"bp={bp}", top, share, other)
+            else:
+                row = {"community": name, "matrix": matrix}
+                row["leiden"] = score_labels(names, lengths, genomes, base)["nc"]
+                for tau in taus:
+                    m = score_labels(names, lengths, genomes, split(graph, base, lengths, tau))
+                    row[f"split<{tau}"] = [m["nc"], m["ari"], m["bins"]]
+                print(json.dumps(row), flush=True)
+
+
+if __name__ == "__main__":
+    main()
