@@ -258,7 +258,14 @@ def test_info_nce_by_hand():
 
 
 def test_contrastive_term_enters_the_loss_with_its_weight():
-    cfg = VAEConfig(**{**TINY.to_dict(), "contrastive_weight": 3.0, "contrastive_temperature": 1.0})
+    cfg = VAEConfig(
+        **{
+            **TINY.to_dict(),
+            "contrastive_weight": 3.0,
+            "contrastive_temperature": 1.0,
+            "length_weighting": "none",  # rows weighted alike: the by-hand sums below
+        }
+    )
     model = build_vae(cfg)
     target, recon = _group_errors()
     z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
@@ -275,7 +282,15 @@ def test_contrastive_term_enters_the_loss_with_its_weight():
 
 @pytest.mark.parametrize("loss", ["sum", "group_balanced"])
 def test_total_loss_combines_terms(loss):
-    cfg = VAEConfig(**{**TINY.to_dict(), "loss": loss, "beta": 0.5, "cosine_weight": 2.0})
+    cfg = VAEConfig(
+        **{
+            **TINY.to_dict(),
+            "loss": loss,
+            "beta": 0.5,
+            "cosine_weight": 2.0,
+            "length_weighting": "none",  # rows weighted alike: the by-hand sums below
+        }
+    )
     model = build_vae(cfg)
     target, recon = _group_errors()
     z_mean = np.array([[1.0, 0, 0, 0], [0, 0, 0, 0]], dtype="float32")
