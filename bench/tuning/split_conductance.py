@@ -23,40 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
 from common import QUALITY, load, score_labels
 
+from kmervae.clustering import leiden_partition, neighbour_graph, normalize
+
 COMMUNITIES = ("g10_1M_s1", "g10_1M_s2", "g30_1M_s1", "g30_1M_s2")
 MIN_BIN_BP = 200_000
 RESOLUTION = 2.0
-
-
-def knn_graph(x: np.ndarray, k: int):
-    """The graph of ``kmervae.clustering.leiden_clustering``, kept to cut it up."""
-    import igraph
-
-    from kmervae.clustering import nearest_neighbours
-
-    n = len(x)
-    index, similarity = nearest_neighbours(x, k)
-    source = np.repeat(np.arange(n), index.shape[1])
-    target = index.ravel()
-    key = np.minimum(source, target) * n + np.maximum(source, target)
-    key, first = np.unique(key, return_index=True)
-    graph = igraph.Graph(n=n, edges=np.stack([key // n, key % n], 1).tolist())
-    graph.es["weight"] = np.maximum(similarity.ravel()[first], 0.0).astype(float).tolist()
-    return graph
-
-
-def leiden(graph, resolution: float, seed: int = 42) -> np.ndarray:
-    import leidenalg
-
-    partition = leidenalg.find_partition(
-        graph,
-        leidenalg.RBConfigurationVertexPartition,
-        weights="weight",
-        resolution_parameter=resolution,
-        n_iterations=-1,
-        seed=seed,
-    )
-    return np.asarray(partition.membership)
 
 
 def candidates(graph, labels, lengths):
@@ -67,7 +38,7 @@ def candidates(graph, labels, lengths):
         if lengths[vertices].sum() < 2 * MIN_BIN_BP:
             continue
         sub = graph.induced_subgraph(vertices.tolist())
-        parts = leiden(sub, RESOLUTION)
+        parts = leiden_partition(sub, RESOLUTION)
         weight = np.asarray(sub.es["weight"])
         edges = np.asarray(sub.get_edgelist())
         strength = np.asarray(sub.strength(weights="weight"))
@@ -97,8 +68,6 @@ def split(graph, labels, lengths, tau: float, rounds: int = 3) -> np.ndarray:
 
 
 def main() -> None:
-    from kmervae.clustering import normalize
-
     mode, taus = sys.argv[1], [float(t) for t in sys.argv[2:]]
     for name in COMMUNITIES:
         _, names, lengths, genomes = load(name)
@@ -110,8 +79,8 @@ def main() -> None:
         }
         paths |= {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
         for matrix, path in paths.items():
-            graph = knn_graph(normalize(np.load(path)), 30)
-            base = leiden(graph, RESOLUTION)
+            graph = neighbour_graph(normalize(np.load(path)), 30)
+            base = leiden_partition(graph, RESOLUTION)
             if mode == "phi":
                 for c, vertices, inside, phi, bp in candidates(graph, base, lengths):
                     side, rest = genomes[vertices[inside]], genomes[vertices[~inside]]

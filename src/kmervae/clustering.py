@@ -357,18 +357,13 @@ def nearest_neighbours(x: np.ndarray, k: int, block: int = 256):
     return index, similarity
 
 
-def leiden_clustering(
-    x: np.ndarray, neighbors: int = 30, resolution: float = 2.0, seed: int = 42
-) -> np.ndarray:
-    """Leiden communities (RB configuration model at ``resolution``) of the graph that
-    links each unit-length row of ``x`` to its ``neighbors`` nearest rows (cosine),
-    weighted by their cosine similarity (negative: 0). Deterministic for a seed."""
+def neighbour_graph(x: np.ndarray, neighbors: int):
+    """The igraph graph linking each unit-length row of ``x`` to its ``neighbors``
+    nearest rows (cosine), one undirected edge per linked pair, weighted by the cosine
+    similarity (negative: 0)."""
     import igraph
-    import leidenalg
 
     n = len(x)
-    if n < 3:
-        return np.arange(n, dtype=np.int64)
     index, similarity = nearest_neighbours(x, neighbors)
     source = np.repeat(np.arange(n, dtype=np.int64), index.shape[1])
     target = index.ravel()
@@ -378,6 +373,14 @@ def leiden_clustering(
     weight = np.maximum(similarity.ravel()[first], 0.0).astype(np.float64)
     graph = igraph.Graph(n=n, edges=np.stack([key // n, key % n], axis=1).tolist())
     graph.es["weight"] = weight.tolist()
+    return graph
+
+
+def leiden_partition(graph, resolution: float, seed: int = 42) -> np.ndarray:
+    """Community per vertex of a weighted igraph graph: Leiden on the RB configuration
+    model at ``resolution``, iterated until stable. Deterministic for a seed."""
+    import leidenalg
+
     partition = leidenalg.find_partition(
         graph,
         leidenalg.RBConfigurationVertexPartition,
@@ -387,6 +390,18 @@ def leiden_clustering(
         seed=seed,
     )
     return np.asarray(partition.membership, dtype=np.int64)
+
+
+def leiden_clustering(
+    x: np.ndarray, neighbors: int = 30, resolution: float = 2.0, seed: int = 42
+) -> np.ndarray:
+    """Leiden communities (RB configuration model at ``resolution``) of the graph that
+    links each unit-length row of ``x`` to its ``neighbors`` nearest rows (cosine),
+    weighted by their cosine similarity (negative: 0). Deterministic for a seed."""
+    n = len(x)
+    if n < 3:
+        return np.arange(n, dtype=np.int64)
+    return leiden_partition(neighbour_graph(x, neighbors), resolution, seed)
 
 
 def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -> np.ndarray:
