@@ -324,6 +324,15 @@ def test_length_weighting_enters_the_total_loss():
 
 
 # --------------------------------------------------------------------------- save / load
+def test_model_saved_before_length_weighting_loads_as_unweighted():
+    model = build_vae(TINY)
+    assert model.vae_config.length_weighting == "linear"
+    saved = model.get_config()
+    del saved["config"]["length_weighting"]  # as in a model saved by an earlier kmervae
+    assert type(model).from_config(saved).vae_config.length_weighting == "none"
+    assert type(model).from_config(model.get_config()).vae_config.length_weighting == "linear"
+
+
 @pytest.mark.parametrize(
     "cfg",
     [

@@ -28,7 +28,7 @@ from keras import layers, ops
 
 from kmervae.errors import InputError
 from kmervae.layout import LAYOUT, N_FEATURES
-from kmervae.vae_config import VAEConfig
+from kmervae.vae_config import KEYS_ADDED_LATER, VAEConfig
 
 PACKAGE = "kmervae"
 KMER_SIZES = LAYOUT.kmer_sizes
@@ -477,6 +477,8 @@ class KmerVAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
+        # a model saved before a key existed was trained with that key's old default
+        config = {**config, "config": {**KEYS_ADDED_LATER, **config["config"]}}
         return cls(**config)
 
 

@@ -20,6 +20,9 @@ from kmervae.layout import KMER_SIZES
 RECONSTRUCTION_LOSSES = ("sum", "group_balanced")
 LENGTH_WEIGHTINGS = ("none", "log", "linear")
 KMER_TRANSFORMS = ("clr", "none")
+#: keys added after models were first saved, with the value that describes how a model
+#: saved without the key was trained (its default then); used when loading a model
+KEYS_ADDED_LATER = {"length_weighting": "none"}
 
 
 @dataclass(frozen=True)
