@@ -1,0 +1,53 @@
+"""Sharper edge weights for the Leiden graph: each link weighted by cos^p, not cos.
+
+A lead found at the end of session 4, not a default yet: on the 12 kmervae runs of the
+binning benchmark (and the raw TNF / raw feature matrices, clustered the same way) it
+prints, per power, the near-complete genomes of every run and their sum
+(BENCHMARKS.md, "Choosing the clustering of the embedding").
+
+    .venv/bin/python bench/tuning/edge_weight_sweep.py 1 3 8 16
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
+import numpy as np
+from common import QUALITY, load, score_labels
+
+from kmervae.clustering import leiden_partition, neighbour_graph, normalize
+
+COMMUNITIES = ("g10_1M_s1", "g10_1M_s2", "g30_1M_s1", "g30_1M_s2")
+TRAIN_SEEDS = (42, 1, 2)
+NEIGHBORS, RESOLUTION = 30, 2.0
+
+
+def main() -> None:
+    powers = [float(p) for p in sys.argv[1:]] or [1.0]
+    nc: dict[float, dict[tuple[str, str], int]] = {p: {} for p in powers}
+    for name in COMMUNITIES:
+        _, names, lengths, genomes = load(name)
+        folder = QUALITY / "runs" / name
+        paths = {
+            f"t{t}": folder / f"kmervae_e40_t{t}" / "results" / "embeddings" / f"{name}.npy"
+            for t in TRAIN_SEEDS
+        }
+        paths |= {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
+        for matrix, path in paths.items():
+            graph = neighbour_graph(normalize(np.load(path)), NEIGHBORS)
+            cosine = np.asarray(graph.es["weight"])
+            for power in powers:
+                graph.es["weight"] = (cosine**power).tolist()
+                m = score_labels(names, lengths, genomes, leiden_partition(graph, RESOLUTION))
+                nc[power][(name, matrix)] = m["nc"]
+                print(name, matrix, f"power {power}", f"nc {m['nc']}", f"ari {m['ari']}")
+    for power, runs in nc.items():
+        kmervae = [runs[(c, f"t{t}")] for c in COMMUNITIES for t in TRAIN_SEEDS]
+        peers = {p: [runs[(c, p)] for c in COMMUNITIES] for p in ("tnf", "raw")}
+        print(f"power {power}: kmervae {kmervae} (sum {sum(kmervae)}); {peers}")
+
+
+if __name__ == "__main__":
+    main()
