@@ -6,10 +6,13 @@ prints, per power, the near-complete genomes of every run and their sum
 (BENCHMARKS.md, "Choosing the clustering of the embedding").
 
     .venv/bin/python bench/tuning/edge_weight_sweep.py 1 3 8 16
+    .venv/bin/python bench/tuning/edge_weight_sweep.py 1 8 --communities g10_1M_s3 g10_1M_s4 \
+        g30_1M_s3 g30_1M_s4 --train-seeds 42      # held-out communities (run.py --seeds 3 4)
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -25,14 +28,19 @@ NEIGHBORS, RESOLUTION = 30, 2.0
 
 
 def main() -> None:
-    powers = [float(p) for p in sys.argv[1:]] or [1.0]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("powers", type=float, nargs="+", help="exponents p of cos^p")
+    parser.add_argument("--communities", nargs="+", default=list(COMMUNITIES))
+    parser.add_argument("--train-seeds", type=int, nargs="+", default=list(TRAIN_SEEDS))
+    args = parser.parse_args()
+    powers = args.powers
     nc: dict[float, dict[tuple[str, str], int]] = {p: {} for p in powers}
-    for name in COMMUNITIES:
+    for name in args.communities:
         _, names, lengths, genomes = load(name)
         folder = QUALITY / "runs" / name
         paths = {
             f"t{t}": folder / f"kmervae_e40_t{t}" / "results" / "embeddings" / f"{name}.npy"
-            for t in TRAIN_SEEDS
+            for t in args.train_seeds
         }
         paths |= {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
         for matrix, path in paths.items():
@@ -44,8 +52,8 @@ def main() -> None:
                 nc[power][(name, matrix)] = m["nc"]
                 print(name, matrix, f"power {power}", f"nc {m['nc']}", f"ari {m['ari']}")
     for power, runs in nc.items():
-        kmervae = [runs[(c, f"t{t}")] for c in COMMUNITIES for t in TRAIN_SEEDS]
-        peers = {p: [runs[(c, p)] for c in COMMUNITIES] for p in ("tnf", "raw")}
+        kmervae = [runs[(c, f"t{t}")] for c in args.communities for t in args.train_seeds]
+        peers = {p: [runs[(c, p)] for c in args.communities] for p in ("tnf", "raw")}
         print(f"power {power}: kmervae {kmervae} (sum {sum(kmervae)}); {peers}")
 
 
