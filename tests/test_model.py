@@ -220,6 +220,8 @@ def test_length_weights_by_hand():
     np.testing.assert_allclose(length_weights(lengths, "log", 10000), np.log(lengths), rtol=1e-6)
     with pytest.raises(ValueError, match="unknown length weighting"):
         length_weights(lengths, "sqrt", 10000)
+    with pytest.raises(ValueError, match="needs the contig lengths"):
+        length_weights(None, "linear", 10000)
 
 
 def test_cosine_loss_by_hand():

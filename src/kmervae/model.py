@@ -220,12 +220,17 @@ class Sampling(layers.Layer):
 # ---------------------------------------------------------------------------------
 # Losses: each defined once, imported where used
 # ---------------------------------------------------------------------------------
+def group_row_mse(target, reconstruction):
+    """(batch, 4): each row's mean squared error over the features of each group, in
+    ``GROUP_NAMES`` order (k7, k4, k3, gc)."""
+    square = ops.square(target - reconstruction)
+    return ops.stack([ops.mean(square[:, sl], axis=1) for sl in _group_slices().values()], axis=1)
+
+
 def group_mse(target, reconstruction) -> dict:
     """Mean squared error of each group (k7, k4, k3, gc) over batch and features."""
-    return {
-        name: ops.mean(ops.square(target[:, sl] - reconstruction[:, sl]))
-        for name, sl in _group_slices().items()
-    }
+    means = ops.mean(group_row_mse(target, reconstruction), axis=0)
+    return {name: means[i] for i, name in enumerate(GROUP_NAMES)}
 
 
 def weighted_row_mean(values, weights=None):
@@ -244,11 +249,7 @@ def reconstruction_sum(target, reconstruction, weights=None):
 
 def reconstruction_group_balanced(target, reconstruction, weights=None):
     """Mean of the four per-group MSEs, times 8,361 (same scale as ``sum``)."""
-    square = ops.square(target - reconstruction)
-    per_row = ops.mean(
-        ops.stack([ops.mean(square[:, sl], axis=1) for sl in _group_slices().values()], axis=1),
-        axis=1,
-    )
+    per_row = ops.mean(group_row_mse(target, reconstruction), axis=1)
     return weighted_row_mean(per_row, weights) * float(N_TARGET)
 
 
@@ -261,6 +262,8 @@ def length_weights(length, weighting: str, cap: float):
     """
     if weighting == "none":
         return None
+    if length is None:
+        raise ValueError(f"length weighting {weighting!r} needs the contig lengths")
     length = ops.maximum(ops.convert_to_tensor(length, dtype="float32"), 2.0)
     if weighting == "log":
         return ops.log(length)
