@@ -18,12 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
-from common import QUALITY, load, score_labels
+from common import COMMUNITIES, TRAIN_SEEDS, benchmark_matrices, load, score_labels
 
 from kmervae.clustering import leiden_partition, neighbour_graph, normalize
 
-COMMUNITIES = ("g10_1M_s1", "g10_1M_s2", "g30_1M_s1", "g30_1M_s2")
-TRAIN_SEEDS = (42, 1, 2)
 NEIGHBORS, RESOLUTION = 30, 2.0
 
 
@@ -37,13 +35,7 @@ def main() -> None:
     nc: dict[float, dict[tuple[str, str], int]] = {p: {} for p in powers}
     for name in args.communities:
         _, names, lengths, genomes = load(name)
-        folder = QUALITY / "runs" / name
-        paths = {
-            f"t{t}": folder / f"kmervae_e40_t{t}" / "results" / "embeddings" / f"{name}.npy"
-            for t in args.train_seeds
-        }
-        paths |= {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
-        for matrix, path in paths.items():
+        for matrix, path in benchmark_matrices(name, args.train_seeds).items():
             graph = neighbour_graph(normalize(np.load(path)), NEIGHBORS)
             cosine = np.asarray(graph.es["weight"])
             for power in powers:

@@ -21,11 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
-from common import QUALITY, load, score_labels
+from common import COMMUNITIES, TRAIN_SEEDS, benchmark_matrices, load, score_labels
 
 from kmervae.clustering import leiden_partition, neighbour_graph, normalize
 
-COMMUNITIES = ("g10_1M_s1", "g10_1M_s2", "g30_1M_s1", "g30_1M_s2")
 MIN_BIN_BP = 200_000
 RESOLUTION = 2.0
 
@@ -72,13 +71,7 @@ def main() -> None:
     for name in COMMUNITIES:
         _, names, lengths, genomes = load(name)
         lengths, genomes = np.asarray(lengths), np.asarray(genomes)
-        folder = QUALITY / "runs" / name
-        paths = {
-            f"t{t}": folder / f"kmervae_e40_t{t}" / "results" / "embeddings" / f"{name}.npy"
-            for t in (42, 1, 2)
-        }
-        paths |= {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
-        for matrix, path in paths.items():
+        for matrix, path in benchmark_matrices(name, TRAIN_SEEDS).items():
             graph = neighbour_graph(normalize(np.load(path)), 30)
             base = leiden_partition(graph, RESOLUTION)
             if mode == "phi":

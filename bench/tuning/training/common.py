@@ -8,6 +8,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "src"))
 QUALITY = REPO / "bench" / ".cache" / "quality"
+#: the communities and training seeds of the session-4 benchmark table (BENCHMARKS.md)
+COMMUNITIES = ("g10_1M_s1", "g10_1M_s2", "g30_1M_s1", "g30_1M_s2")
+TRAIN_SEEDS = (42, 1, 2)
 
 
 def community(name: str) -> dict:
@@ -26,6 +29,17 @@ def community(name: str) -> dict:
         "features": matrix,
         "index": matrix.with_name(f"{name}.contigs.tsv"),
     }
+
+
+def benchmark_matrices(name: str, train_seeds=TRAIN_SEEDS) -> dict[str, Path]:
+    """Paths of a community's kmervae embeddings (``t{seed}``, 40-epoch runs) and of the
+    raw TNF / raw feature matrices (``tnf``, ``raw``) that ``bench/quality/run.py`` left."""
+    folder = QUALITY / "runs" / name
+    paths = {
+        f"t{t}": folder / f"kmervae_e40_t{t}" / "results" / "embeddings" / f"{name}.npy"
+        for t in train_seeds
+    }
+    return paths | {peer: folder / peer / "matrix.npy" for peer in ("tnf", "raw")}
 
 
 def load(name: str):
