@@ -6,7 +6,10 @@ and near-complete genomes / ARI of HDBSCAN + refine and of Leiden settings.
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 --inputs
 
 ``--inputs`` scores the raw feature matrix as the model sees it, under each k-mer
-transform (z-scored; all columns, and PCA to 16), and by contig length.
+transform (z-scored; all columns, and PCA to 16), and by contig length. ``--pair A B``
+adds how much two genomes mix among each other's 30 nearest neighbours (e.g.
+``--pair mtuberculosis_h37rv mleprae_tn``; the raw TNF / raw feature matrices that
+``bench/quality/run.py`` leaves are scored the same way).
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ def purity(x, genome_ids, lengths, k: int = 15) -> tuple[float, list[float]]:
     return float(np.average(p, weights=lengths)), by_length
 
 
+def cross_share(x, genomes, a: str, b: str, k: int = 30) -> float:
+    """Mean, over the contigs of genomes ``a`` and ``b``, of the share of a contig's ``k``
+    nearest neighbours (cosine) that come from the other of the two: how much the two
+    genomes mix in a neighbour graph."""
+    import numpy as np
+
+    from kmervae.clustering import nearest_neighbours, normalize
+
+    idx, _ = nearest_neighbours(normalize(np.asarray(x, dtype=np.float32)), k)
+    genomes = np.asarray(genomes, dtype=object)
+    shares = [(genomes[idx[genomes == own]] == other).mean() for own, other in ((a, b), (b, a))]
+    return float(np.mean(shares))
+
+
 def score_inputs(name: str) -> None:
     import numpy as np
 
@@ -63,6 +80,9 @@ def main() -> None:
     p.add_argument("community")
     p.add_argument("embeddings", nargs="*", type=Path)
     p.add_argument("--inputs", action="store_true", help="score the raw inputs instead")
+    p.add_argument(
+        "--pair", nargs=2, metavar="GENOME", help="also: how much two genomes mix (cross_share)"
+    )
     args = p.parse_args()
     if args.inputs:
         return score_inputs(args.community)
@@ -83,6 +103,8 @@ def main() -> None:
             labels = leiden(z, k, res)
             m = score_labels(names, lengths, genomes, labels)
             row[f"leiden_k{k}_r{res}"] = [m["nc"], m["ari"]]
+        if args.pair:
+            row["cross_share_30nn"] = round(cross_share(z, genomes, *args.pair), 3)
         print(json.dumps(row), flush=True)
 
 
