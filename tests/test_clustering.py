@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from kmervae.clustering import (
+    NEIGHBOUR_BLOCK_ELEMENTS,
     UNBINNED,
     ClusterParams,
     cluster_embedding,
@@ -16,6 +17,7 @@ from kmervae.clustering import (
     medoid_clustering,
     name_bins,
     nearest_neighbours,
+    neighbour_block_rows,
     normalize,
     read_clusters,
     singletons_to_unbinned,
@@ -57,16 +59,37 @@ def test_separates_blobs(params):
     assert np.array_equal(labels, again)  # deterministic
 
 
-@pytest.mark.parametrize("block", [1, 7, 1024])
-def test_nearest_neighbours_match_a_brute_force_ranking(block):
+@pytest.mark.parametrize(("block", "threads"), [(1, 1), (7, 1), (1024, 1), (7, 3), (1, 4)])
+def test_nearest_neighbours_match_a_brute_force_ranking(block, threads):
     rng = np.random.default_rng(5)
     x = normalize(rng.normal(size=(60, 8)))
-    index, similarity = nearest_neighbours(x, 6, block=block)
+    index, similarity = nearest_neighbours(x, 6, block=block, threads=threads)
     exact = x.astype(np.float64) @ x.astype(np.float64).T
     for i in range(len(x)):
         ranked = sorted((j for j in range(len(x)) if j != i), key=lambda j: -exact[i, j])
         assert list(index[i]) == ranked[:6]
         assert np.allclose(similarity[i], exact[i, ranked[:6]], atol=1e-5)
+
+
+def test_neighbour_search_is_bit_identical_on_any_number_of_threads():
+    rng = np.random.default_rng(11)
+    x = normalize(rng.normal(size=(1500, 32)).astype(np.float32))
+    one = nearest_neighbours(x, 30, threads=1)
+    for threads in (2, 5):
+        many = nearest_neighbours(x, 30, block=64, threads=threads)
+        assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+    z, _, lengths = blobs()
+    labels = cluster_embedding(z, lengths, ClusterParams(), threads=1)
+    assert np.array_equal(labels, cluster_embedding(z, lengths, ClusterParams(), threads=3))
+
+
+def test_neighbour_blocks_shrink_on_large_inputs_to_bound_memory():
+    assert neighbour_block_rows(10) == 256
+    assert neighbour_block_rows(65_536) == 256
+    assert neighbour_block_rows(100_000) == 167  # 2**24 // 100_000
+    assert neighbour_block_rows(10_000_000) == 16  # floor: keeps products efficient
+    for n in (100_000, 1_000_000):
+        assert neighbour_block_rows(n) * n <= NEIGHBOUR_BLOCK_ELEMENTS
 
 
 def test_nearest_neighbours_of_tiny_inputs():
@@ -197,6 +220,20 @@ def test_clusters_table_every_contig_once(tmp_path):
     sizes = [bp[f"S1_bin{i:04d}"] for i in range(1, 5)]
     assert sizes == sorted(sizes, reverse=True)
     assert read_clusters(out, names)[5] == UNBINNED
+
+
+def test_cli_threads_change_nothing_but_must_be_positive(tmp_path):
+    z, _, lengths = blobs()
+    names = [f"contig_{i}" for i in range(len(z))]
+    index = write_index(tmp_path / "idx.tsv", names, lengths)
+    np.save(tmp_path / "emb.npy", z)
+    base = [tmp_path / "emb.npy", "--index", index]
+    run_cluster([*base, "--clusters", tmp_path / "one.tsv"])
+    run_cluster([*base, "--clusters", tmp_path / "three.tsv", "--threads", 3])
+    assert (tmp_path / "one.tsv").read_bytes() == (tmp_path / "three.tsv").read_bytes()
+    with pytest.raises(KmervaeError, match="--threads must be at least 1"):
+        run_cluster([*base, "--clusters", tmp_path / "zero.tsv", "--threads", 0])
+    assert not (tmp_path / "zero.tsv").exists()
 
 
 def test_row_count_mismatch_is_a_clear_error(tmp_path):

@@ -29,14 +29,16 @@ its own (a complete genome in one contig).
 Distance scale of ``medoid``: d = (1 - cosine similarity) / 2, from 0 (same direction) to 1.
 
 All matrix products run in float32 on one BLAS thread (``threadpool_limits(1)``):
-NumPy's OpenBLAS was seen to crash on large multi-threaded products on some machines, and
-the work is memory-bound anyway.
+NumPy's OpenBLAS was seen to crash on large multi-threaded products on some machines. The
+one quadratic step, leiden's exact neighbour search, spreads its row blocks over Python
+threads instead (``threads``), each block a single-threaded product.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -332,39 +334,67 @@ def refine_clusters(x: np.ndarray, labels: np.ndarray, steps: int = 20) -> np.nd
     return labels
 
 
-def nearest_neighbours(x: np.ndarray, k: int, block: int = 256):
+#: Similarities a thread of the neighbour search holds at a time (with the partial sort's
+#: indices, 16 bytes each: 256 MiB per thread).
+NEIGHBOUR_BLOCK_ELEMENTS = 1 << 24
+
+
+def neighbour_block_rows(n: int) -> int:
+    """Rows per block of the neighbour search of ``n`` rows: 256, fewer beyond 65,536
+    rows so that a block stays within NEIGHBOUR_BLOCK_ELEMENTS (at least 16)."""
+    return int(min(256, max(16, NEIGHBOUR_BLOCK_ELEMENTS // max(n, 1))))
+
+
+def nearest_neighbours(x: np.ndarray, k: int, block: int | None = None, threads: int = 1):
     """Exact ``k`` nearest neighbours of every unit-length row of ``x`` by cosine
     similarity, itself excluded: (index, similarity), both (n, k), each row ordered by
-    decreasing similarity (ties: lower row first). Memory: ``block`` x n floats at a time.
+    decreasing similarity (ties: lower row first).
+
+    The search is quadratic in n, so blocks of rows (``block``, default
+    ``neighbour_block_rows(n)``; memory ``block`` x n x 16 bytes per thread) run on
+    ``threads`` threads. Each block is one single-threaded BLAS product and a partial
+    sort (both release the GIL), computed the same way whatever the number of threads:
+    the result is bit-identical for any ``threads``.
     """
     x = np.asarray(x, dtype=np.float32)
     n = len(x)
     k = max(0, min(k, n - 1))
+    block = block or neighbour_block_rows(n)
     index = np.empty((n, k), dtype=np.int64)
     similarity = np.empty((n, k), dtype=np.float32)
     if k == 0:
         return index, similarity
-    for start in range(0, n, block):
+
+    def search(start: int) -> None:
         stop = min(start + block, n)
-        with threadpool_limits(1):
-            s = x[start:stop] @ x.T
+        s = x[start:stop] @ x.T
         s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
         part = np.argpartition(-s, k - 1, axis=1)[:, :k]
         sim = np.take_along_axis(s, part, axis=1)
         order = np.lexsort((part, -sim))
         index[start:stop] = np.take_along_axis(part, order, axis=1)
         similarity[start:stop] = np.take_along_axis(sim, order, axis=1)
+
+    starts = range(0, n, block)
+    with threadpool_limits(1):
+        if threads <= 1 or len(starts) == 1:
+            for start in starts:
+                search(start)
+        else:
+            with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+                # list(): re-raise the first exception of any block
+                list(pool.map(search, starts))
     return index, similarity
 
 
-def neighbour_graph(x: np.ndarray, neighbors: int):
+def neighbour_graph(x: np.ndarray, neighbors: int, threads: int = 1):
     """The igraph graph linking each unit-length row of ``x`` to its ``neighbors``
     nearest rows (cosine), one undirected edge per linked pair, weighted by the cosine
-    similarity (negative: 0)."""
+    similarity (negative: 0). ``threads``: of the neighbour search."""
     import igraph
 
     n = len(x)
-    index, similarity = nearest_neighbours(x, neighbors)
+    index, similarity = nearest_neighbours(x, neighbors, threads=threads)
     source = np.repeat(np.arange(n, dtype=np.int64), index.shape[1])
     target = index.ravel()
     # one undirected edge per linked pair, whichever of the two listed the other
@@ -393,15 +423,16 @@ def leiden_partition(graph, resolution: float, seed: int = 42) -> np.ndarray:
 
 
 def leiden_clustering(
-    x: np.ndarray, neighbors: int = 30, resolution: float = 2.0, seed: int = 42
+    x: np.ndarray, neighbors: int = 30, resolution: float = 2.0, seed: int = 42, threads: int = 1
 ) -> np.ndarray:
     """Leiden communities (RB configuration model at ``resolution``) of the graph that
     links each unit-length row of ``x`` to its ``neighbors`` nearest rows (cosine),
-    weighted by their cosine similarity (negative: 0). Deterministic for a seed."""
+    weighted by their cosine similarity (negative: 0). Deterministic for a seed, whatever
+    the ``threads`` of the neighbour search."""
     n = len(x)
     if n < 3:
         return np.arange(n, dtype=np.int64)
-    return leiden_partition(neighbour_graph(x, neighbors), resolution, seed)
+    return leiden_partition(neighbour_graph(x, neighbors, threads), resolution, seed)
 
 
 def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -> np.ndarray:
@@ -415,8 +446,12 @@ def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -
         return model.fit_predict(np.asarray(x, dtype=np.float32)).astype(np.int64)
 
 
-def cluster_embedding(z: np.ndarray, lengths: np.ndarray, params: ClusterParams) -> np.ndarray:
-    """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc."""
+def cluster_embedding(
+    z: np.ndarray, lengths: np.ndarray, params: ClusterParams, threads: int = 1
+) -> np.ndarray:
+    """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc.
+    ``threads``: of the neighbour search of ``leiden`` (the rest runs on one); the result
+    does not depend on it."""
     params.check()
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
@@ -441,7 +476,7 @@ def cluster_embedding(z: np.ndarray, lengths: np.ndarray, params: ClusterParams)
             if params.refine:
                 labels = refine_clusters(x, labels, params.refine_steps)
         elif params.algorithm == "leiden":
-            labels = leiden_clustering(x, params.neighbors, params.resolution, params.seed)
+            labels = leiden_clustering(x, params.neighbors, params.resolution, params.seed, threads)
         else:
             labels = kmeans_clustering(x, params.k, params.seed, params.n_init)
     return singletons_to_unbinned(labels, lengths, params.min_bin_size)

@@ -30,7 +30,7 @@ rule cluster:
         "results/benchmarks/cluster/{sample}.tsv"
     conda:
         "../../envs/binning.yaml"
-    threads: 1
+    threads: 8
     resources:
         mem_mb=cluster_mem_mb,
         runtime=cluster_runtime,
@@ -40,7 +40,7 @@ rule cluster:
         "kmervae cluster {input.embedding:q} --index {input.index:q}"
         " --features {input.features:q} --fasta {input.fasta:q} --sample {wildcards.sample}"
         " --clusters {output.clusters:q} --bins-dir {output.bins:q}"
-        " --summary {output.summary:q} {params.options} 2> {log:q}"
+        " --summary {output.summary:q} --threads {threads} {params.options} 2> {log:q}"
 
 
 rule evaluate:

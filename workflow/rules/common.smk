@@ -23,6 +23,7 @@ shell.prefix(
 )
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
+from kmervae.clustering import neighbour_block_rows  # noqa: E402
 from kmervae.commands import cluster as cluster_command  # noqa: E402
 from kmervae.commands import views as views_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
@@ -147,10 +148,13 @@ def embed_runtime(wildcards, input, attempt):
     return int(10 + attempt * matrix_contigs([input.features]) / 1000 / 60 * 3)
 
 
-def cluster_mem_mb(wildcards, attempt):
-    """Clustering 100 k contigs peaked at 0.9 GB (Leiden; BENCHMARKS.md); 2 GB, doubled
-    per retry."""
-    return 2000 * 2 ** (attempt - 1)
+def cluster_mem_mb(wildcards, input, threads, attempt):
+    """MB: Leiden on 100 k contigs peaked at 0.9 GB on 2 threads (BENCHMARKS.md). 1 GB,
+    the neighbour-search block of each thread (at most 256 MiB), and 8 kB per contig for
+    the embedding and the neighbour graph; doubled per retry."""
+    n = index_contigs(input.index)
+    block_mb = neighbour_block_rows(n) * n * 16 / 2**20
+    return int((1000 + threads * block_mb + n * 8192 / 1e6) * 2 ** (attempt - 1))
 
 
 def index_contigs(path):
@@ -159,10 +163,12 @@ def index_contigs(path):
         return sum(1 for _ in handle) - 1
 
 
-def cluster_runtime(wildcards, input, attempt):
-    """Minutes: Leiden clustered 100 k contigs in 4 minutes (BENCHMARKS.md); its exact
-    neighbour search grows with the square of the number of contigs."""
-    return int(10 + attempt * (index_contigs(input.index) / 100_000) ** 2 * 4 * 3)
+def cluster_runtime(wildcards, input, threads, attempt):
+    """Minutes: Leiden clustered 100 k contigs in 4 minutes on one thread (BENCHMARKS.md);
+    its exact neighbour search grows with the square of the number of contigs and is
+    spread over the job's threads."""
+    quadratic = (index_contigs(input.index) / 100_000) ** 2 * 4 * 3 / max(1, threads)
+    return int(10 + attempt * quadratic)
 
 
 def labels_of(wildcards):

@@ -92,6 +92,13 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--sample", help="sample name in the bin names (default: the embedding's file name)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads of leiden's nearest-neighbour search, which grows with the square of "
+        "the number of contigs; results do not depend on it (default: %(default)s)",
+    )
     g = parser.add_argument_group("clustering")
     g.add_argument(
         "--algorithm",
@@ -211,6 +218,8 @@ def options_for(settings: dict) -> list[str]:
 def run(args) -> int:
     if args.bins_dir is not None and args.fasta is None:
         raise KmervaeError("--bins-dir needs --fasta, the FASTA file the contigs come from")
+    if args.threads < 1:
+        raise KmervaeError(f"--threads must be at least 1, got {args.threads}")
     params = ClusterParams(**{name: getattr(args, name) for name in SETTINGS})
     params.check()
     sample = args.sample or args.embedding.name.removesuffix(".npy")
@@ -220,7 +229,7 @@ def run(args) -> int:
 
     log.debug("clustering settings: %s", params.as_dict())
     start = time.perf_counter()
-    labels = cluster_embedding(z, lengths, params)
+    labels = cluster_embedding(z, lengths, params, threads=args.threads)
     bins, assignment = name_bins(labels, lengths, sample)
     binned_bp = int(lengths[assignment >= 0].sum())
     written = [b for b in bins if b.bp >= params.min_bin_size]
