@@ -15,15 +15,14 @@ the kmervae runs and on raw TNF / raw features clustered the same way
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
-from common import COMMUNITIES, TRAIN_SEEDS, benchmark_matrices, load, score_labels
+from common import clustering_sweep
 
-from kmervae.clustering import leiden_partition, nearest_neighbours, neighbour_graph, normalize
+from kmervae.clustering import leiden_partition, nearest_neighbours, neighbour_graph
 
 NEIGHBORS, RESOLUTION = 30, 2.0
 
@@ -36,37 +35,12 @@ def own_bin_share(labels: np.ndarray, index: np.ndarray, similarity: np.ndarray)
     return (same * weight).sum(1) / np.maximum(weight.sum(1), 1e-12)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("thresholds", type=float, nargs="+", help="0 = no trimming")
-    parser.add_argument("--communities", nargs="+", default=list(COMMUNITIES))
-    parser.add_argument("--train-seeds", type=int, nargs="+", default=list(TRAIN_SEEDS))
-    args = parser.parse_args()
-    nc: dict[float, dict[tuple[str, str], int]] = {t: {} for t in args.thresholds}
-    for name in args.communities:
-        _, names, lengths, genomes = load(name)
-        for matrix, path in benchmark_matrices(name, args.train_seeds).items():
-            x = normalize(np.load(path))
-            labels = leiden_partition(neighbour_graph(x, NEIGHBORS), RESOLUTION)
-            share = own_bin_share(labels, *nearest_neighbours(x, NEIGHBORS))
-            for threshold in args.thresholds:
-                trimmed = np.where(share < threshold, -1, labels)
-                m = score_labels(names, lengths, genomes, trimmed)
-                binned = lengths[trimmed >= 0].sum() / lengths.sum()
-                nc[threshold][(name, matrix)] = m["nc"]
-                print(
-                    name,
-                    matrix,
-                    f"threshold {threshold}",
-                    f"nc {m['nc']}",
-                    f"ari {m['ari']}",
-                    f"bp binned {binned:.3f}",
-                )
-    for threshold, runs in nc.items():
-        kmervae = [runs[(c, f"t{t}")] for c in args.communities for t in args.train_seeds]
-        peers = {p: [runs[(c, p)] for c in args.communities] for p in ("tnf", "raw")}
-        print(f"threshold {threshold}: kmervae {kmervae} (sum {sum(kmervae)}); {peers}")
+def labels_by_threshold(x, thresholds):
+    labels = leiden_partition(neighbour_graph(x, NEIGHBORS), RESOLUTION)
+    share = own_bin_share(labels, *nearest_neighbours(x, NEIGHBORS))
+    for threshold in thresholds:
+        yield threshold, np.where(share < threshold, -1, labels)
 
 
 if __name__ == "__main__":
-    main()
+    clustering_sweep(__doc__.split("\n")[0], "thresholds (0: no trimming)", labels_by_threshold)

@@ -80,3 +80,38 @@ def score(names, lengths, genomes, z, kmeans: bool = True, **cluster_settings) -
     params = ClusterParams(algorithm="hdbscan", min_bin_size=200_000, **cluster_settings)
     labels = cluster_embedding(z, lengths, params)
     return score_labels(names, lengths, genomes, labels, z if kmeans else None)
+
+
+def clustering_sweep(description: str, value_help: str, labels_by_value) -> None:
+    """The command line of a clustering sweep over the benchmark's saved matrices:
+    positional values, ``--communities``, ``--train-seeds``. For each community and
+    matrix (kmervae runs ``t{seed}``, raw ``tnf`` and ``raw``), ``labels_by_value(x,
+    values)`` gets the unit-length rows and yields (value, cluster labels); near-complete
+    genomes and ARI are printed per run, then per value the kmervae runs, their sum and
+    the peers."""
+    import argparse
+
+    import numpy as np
+
+    from kmervae.clustering import normalize
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("values", type=float, nargs="+", help=value_help)
+    parser.add_argument("--communities", nargs="+", default=list(COMMUNITIES))
+    parser.add_argument("--train-seeds", type=int, nargs="+", default=list(TRAIN_SEEDS))
+    args = parser.parse_args()
+    nc: dict[float, dict[tuple[str, str], int]] = {v: {} for v in args.values}
+    for name in args.communities:
+        _, names, lengths, genomes = load(name)
+        for matrix, path in benchmark_matrices(name, args.train_seeds).items():
+            x = normalize(np.load(path))
+            for value, labels in labels_by_value(x, args.values):
+                m = score_labels(names, lengths, genomes, labels)
+                binned = lengths[labels >= 0].sum() / lengths.sum()
+                nc[value][(name, matrix)] = m["nc"]
+                print(name, matrix, f"value {value}", f"nc {m['nc']}", f"ari {m['ari']}",
+                      f"bp in clusters {binned:.3f}", flush=True)  # fmt: skip
+    for value, runs in nc.items():
+        kmervae = [runs[(c, f"t{t}")] for c in args.communities for t in args.train_seeds]
+        peers = {p: [runs[(c, p)] for c in args.communities] for p in ("tnf", "raw")}
+        print(f"value {value}: kmervae {kmervae} (sum {sum(kmervae)}); {peers}")
