@@ -1,6 +1,7 @@
 """Score saved embeddings of a benchmark community: bp-weighted kNN purity (share of a
 contig's 15 nearest neighbours, by cosine, from its own genome), k-means ARI at the true k,
-and near-complete genomes / ARI of HDBSCAN + refine and of Leiden settings.
+and near-complete genomes / ARI of HDBSCAN + refine and of Leiden settings (30 neighbours
+at resolutions 1-4, 15 at 2).
 
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 EMB.npy [EMB.npy ...]
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 --inputs
@@ -99,7 +100,7 @@ def main() -> None:
         row = {"embedding": path.name, "purity": round(bpw, 3)}
         row["by_length_1_2_4_8kb"] = [round(v, 3) for v in by_length]
         row |= score(names, lengths, genomes, z)
-        for k, res in ((15, 2.0), (30, 2.0), (30, 1.0)):
+        for k, res in ((15, 2.0), (30, 1.0), (30, 2.0), (30, 3.0), (30, 4.0)):
             labels = leiden(z, k, res)
             m = score_labels(names, lengths, genomes, labels)
             row[f"leiden_k{k}_r{res}"] = [m["nc"], m["ari"]]
