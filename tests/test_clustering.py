@@ -74,7 +74,7 @@ def test_nearest_neighbours_match_a_brute_force_ranking(block, threads):
 def test_neighbour_search_is_bit_identical_on_any_number_of_threads():
     rng = np.random.default_rng(11)
     x = normalize(rng.normal(size=(1500, 32)).astype(np.float32))
-    one = nearest_neighbours(x, 30, threads=1)
+    one = nearest_neighbours(x, 30, block=64, threads=1)
     for threads in (2, 5):
         many = nearest_neighbours(x, 30, block=64, threads=threads)
         assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
