@@ -17,6 +17,7 @@ from kmervae.clustering import (
     medoid_clustering,
     name_bins,
     nearest_neighbours,
+    neighbour_block_bytes,
     neighbour_block_rows,
     normalize,
     read_clusters,
@@ -90,6 +91,7 @@ def test_neighbour_blocks_shrink_on_large_inputs_to_bound_memory():
     assert neighbour_block_rows(10_000_000) == 16  # floor: keeps products efficient
     for n in (100_000, 1_000_000):
         assert neighbour_block_rows(n) * n <= NEIGHBOUR_BLOCK_ELEMENTS
+        assert neighbour_block_bytes(n) <= 256 * 2**20  # what the workflow reserves per thread
 
 
 def test_nearest_neighbours_of_tiny_inputs():

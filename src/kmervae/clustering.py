@@ -334,9 +334,11 @@ def refine_clusters(x: np.ndarray, labels: np.ndarray, steps: int = 20) -> np.nd
     return labels
 
 
-#: Similarities a thread of the neighbour search holds at a time (with the partial sort's
-#: indices, 16 bytes each: 256 MiB per thread).
+#: Similarities a thread of the neighbour search holds at a time (256 MiB per thread).
 NEIGHBOUR_BLOCK_ELEMENTS = 1 << 24
+#: Bytes per similarity of a block: the float32 similarities, their negation and the
+#: partial sort's int64 indices.
+NEIGHBOUR_BYTES_PER_ELEMENT = 16
 
 
 def neighbour_block_rows(n: int) -> int:
@@ -345,13 +347,18 @@ def neighbour_block_rows(n: int) -> int:
     return int(min(256, max(16, NEIGHBOUR_BLOCK_ELEMENTS // max(n, 1))))
 
 
+def neighbour_block_bytes(n: int) -> int:
+    """Memory one thread of the neighbour search of ``n`` rows holds at a time."""
+    return neighbour_block_rows(n) * n * NEIGHBOUR_BYTES_PER_ELEMENT
+
+
 def nearest_neighbours(x: np.ndarray, k: int, block: int | None = None, threads: int = 1):
     """Exact ``k`` nearest neighbours of every unit-length row of ``x`` by cosine
     similarity, itself excluded: (index, similarity), both (n, k), each row ordered by
     decreasing similarity (ties: lower row first).
 
     The search is quadratic in n, so blocks of rows (``block``, default
-    ``neighbour_block_rows(n)``; memory ``block`` x n x 16 bytes per thread) run on
+    ``neighbour_block_rows(n)``; memory ``neighbour_block_bytes(n)`` per thread) run on
     ``threads`` threads. Each block is one single-threaded BLAS product and a partial
     sort (both release the GIL), computed the same way whatever the number of threads:
     the result is bit-identical for any ``threads``.

@@ -23,7 +23,7 @@ shell.prefix(
 )
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from kmervae.clustering import neighbour_block_rows  # noqa: E402
+from kmervae.clustering import neighbour_block_bytes  # noqa: E402
 from kmervae.commands import cluster as cluster_command  # noqa: E402
 from kmervae.commands import views as views_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
@@ -153,7 +153,7 @@ def cluster_mem_mb(wildcards, input, threads, attempt):
     the neighbour-search block of each thread (at most 256 MiB), and 8 kB per contig for
     the embedding and the neighbour graph; doubled per retry."""
     n = index_contigs(input.index)
-    block_mb = neighbour_block_rows(n) * n * 16 / 2**20
+    block_mb = neighbour_block_bytes(n) / 2**20
     return int((1000 + threads * block_mb + n * 8192 / 1e6) * 2 ** (attempt - 1))
 
 
