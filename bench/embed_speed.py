@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 
 
 def matrix_for(n: int, workdir: Path) -> tuple[Path, Path]:
-    from kmervae.vae_testdata import write_synthetic_matrix
+    from vae_testdata import write_synthetic_matrix
 
     matrix = workdir / f"synthetic_{n}.npy"
     if not matrix.exists():

@@ -28,8 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from genomes import genome_paths  # noqa: E402
-
-from kmervae.synthetic import cut_into_contigs, read_fasta_simple  # noqa: E402
+from synthetic import cut_into_contigs, read_fasta_simple  # noqa: E402
 
 CACHE = HERE / ".cache" / "featurize"
 

@@ -1,4 +1,4 @@
-"""Training speed and memory of ``kmervae.training.train`` at the default architecture.
+"""Training speed and memory of ``kmervae.vae.training.train`` at the default architecture.
 
 For each size (default 10,000 and 100,000 contigs) a synthetic float32 matrix with
 realistic k-mer frequencies is written to disk (once; reused when present), and the
@@ -38,9 +38,9 @@ def child(args) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     import numpy as np
 
-    from kmervae import vae_data
-    from kmervae.training import train
-    from kmervae.vae_config import VAEConfig
+    from kmervae.vae import data as vae_data
+    from kmervae.vae.config import VAEConfig
+    from kmervae.vae.training import train
 
     if args.in_memory:
         # serve every batch from one pre-read block: the same compute, no reading
@@ -157,7 +157,7 @@ def main() -> None:
         child(args)
         return
 
-    from kmervae.vae_testdata import write_synthetic_matrix
+    from vae_testdata import write_synthetic_matrix
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -108,7 +108,7 @@ def test_late_failure_replaces_neither_matrix_nor_index(tmp_path, monkeypatch):
     """Outputs are renamed only once all are complete: a failure while completing the
     matrix leaves the old matrix *and* the old index, and no partial files."""
     from kmervae import npyio
-    from kmervae.features import featurize
+    from kmervae.features.matrix import featurize
 
     out, index = tmp_path / "x.npy", tmp_path / "x.tsv"
     featurize(write_fasta(tmp_path / "one.fa", [("old", GOOD)]), out, index)
@@ -191,8 +191,8 @@ def test_sigterm_removes_partial_outputs(tmp_path):
 
 def test_many_tiny_records_stay_in_small_batches(tmp_path):
     """Every record costs ~8,800 bins: batches are bounded by records as well as bases."""
-    from kmervae.fasta import FastaReader
-    from kmervae.kmers import KmerCounter
+    from kmervae.features.fasta import FastaReader
+    from kmervae.features.kmers import KmerCounter
 
     path = tmp_path / "tiny.fa"
     path.write_text("".join(f">r{i}\nA\n" for i in range(5000)) + ">e\n")

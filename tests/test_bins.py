@@ -11,8 +11,8 @@ import pytest
 from Bio import SeqIO
 from conftest import random_sequence, write_fasta
 
-from kmervae.bins import gc_content, iter_fasta_records, n50
-from kmervae.clustering import UNBINNED
+from kmervae.binning.bins import gc_content, iter_fasta_records, n50
+from kmervae.binning.clustering import UNBINNED
 from kmervae.commands import cluster as cluster_command
 from kmervae.errors import InputError, KmervaeError
 

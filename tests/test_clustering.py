@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from kmervae.clustering import (
+from kmervae.binning.clustering import (
     NEIGHBOUR_BLOCK_ELEMENTS,
     UNBINNED,
     ClusterParams,
@@ -304,7 +304,7 @@ def test_through_the_cli(tmp_path, monkeypatch, capsys):
 def test_workflow_options_round_trip_through_the_parser(settings):
     import argparse
 
-    from kmervae.clustering import ClusterParams
+    from kmervae.binning.clustering import ClusterParams
     from kmervae.commands import cluster
 
     parser = argparse.ArgumentParser()
@@ -329,7 +329,7 @@ def test_workflow_options_reject_unknown_and_invalid_settings():
 
 
 def test_refine_gives_noise_to_the_nearest_cluster_and_moves_centroids():
-    from kmervae.clustering import refine_clusters
+    from kmervae.binning.clustering import refine_clusters
 
     # two clusters on the unit circle around 0 and 90 degrees; noise at 10 and 80 degrees;
     # one contig at 60 degrees wrongly labelled 0 is moved to cluster 1 by a k-means step

@@ -7,8 +7,8 @@ import pytest
 from conftest import random_sequence, write_fasta
 from kmer_reference import count_vector, parse_fasta
 
-from kmervae.features import count_contigs
-from kmervae.kmers import CountRows
+from kmervae.features.kmers import CountRows
+from kmervae.features.matrix import count_contigs
 
 # Reader settings that move chunk and piece boundaries into awkward places, down to one
 # record arriving in 5-byte pieces, so both counting paths (whole records and streamed
@@ -90,9 +90,9 @@ def test_blank_lines_and_lower_case(tmp_path):
 
 def test_hand_counted_example():
     # ACGTT: 3-mers ACG (canonical ACG, its revcomp is CGT), CGT (-> ACG), GTT (-> AAC)
-    from kmervae.fasta import SequencePiece
-    from kmervae.kmers import KmerCounter
-    from kmervae.layout import canonical_kmers
+    from kmervae.features.fasta import SequencePiece
+    from kmervae.features.kmers import KmerCounter
+    from kmervae.features.layout import canonical_kmers
 
     (rows,) = KmerCounter().count([SequencePiece("x", bytes([0, 1, 2, 3, 3]), True, True)])
     cols = canonical_kmers(3)

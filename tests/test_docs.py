@@ -7,7 +7,7 @@ import dataclasses
 import yaml
 from conftest import REPO
 
-from kmervae.vae_config import VAEConfig
+from kmervae.vae.config import VAEConfig
 
 CONFIG_README = (REPO / "config" / "README.md").read_text()
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from conftest import random_sequence, run_kmervae, write_fasta
 
-from kmervae.embedding import embed_matrix
 from kmervae.errors import InputError
-from kmervae.features import featurize
-from kmervae.model import build_vae, embed, load_vae
-from kmervae.vae_config import VAEConfig
+from kmervae.features.matrix import featurize
+from kmervae.vae.config import VAEConfig
+from kmervae.vae.embedding import embed_matrix
+from kmervae.vae.model import build_vae, embed, load_vae
 
 TINY = VAEConfig(
     encoder_widths=((16, 8), (8, 4), (4, 4)), shared_widths=(16,), latent_dim=5, seed=4

@@ -9,10 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from kmervae.clustering import UNBINNED
-from kmervae.commands import evaluate as evaluate_command
-from kmervae.errors import InputError
-from kmervae.evaluation import (
+from kmervae.binning.clustering import UNBINNED
+from kmervae.binning.evaluation import (
     clustering_scores,
     evaluate,
     genome_bin_table,
@@ -24,7 +22,9 @@ from kmervae.evaluation import (
     tnf_matrix,
     zscore,
 )
-from kmervae.layout import LAYOUT
+from kmervae.commands import evaluate as evaluate_command
+from kmervae.errors import InputError
+from kmervae.features.layout import LAYOUT
 
 U = UNBINNED
 

@@ -12,14 +12,14 @@ import pytest
 from conftest import REPO, random_sequence, run_kmervae, write_fasta
 from kmer_reference import count_vector, gc, parse_fasta, reference_columns
 
-from kmervae.features import (
+from kmervae.features.layout import LAYOUT
+from kmervae.features.matrix import (
     assemble_tables,
     count_contigs,
     count_tables,
     featurize,
     read_contig_index,
 )
-from kmervae.layout import LAYOUT
 from kmervae.npyio import NpyRowWriter
 
 DEMO = REPO / "resources" / "demo" / "demo.fna.gz"

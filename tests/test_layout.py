@@ -2,7 +2,7 @@
 
 from kmer_reference import reference_columns
 
-from kmervae.layout import LAYOUT, canonical_column_lut, canonical_kmers
+from kmervae.features.layout import LAYOUT, canonical_column_lut, canonical_kmers
 
 
 def test_group_sizes_and_total():

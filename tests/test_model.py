@@ -11,9 +11,11 @@ import math
 import keras
 import numpy as np
 import pytest
+from vae_testdata import synthetic_features
 
-from kmervae.layout import LAYOUT, N_FEATURES
-from kmervae.model import (
+from kmervae.features.layout import LAYOUT, N_FEATURES
+from kmervae.vae.config import VAEConfig
+from kmervae.vae.model import (
     GROUP_NAMES,
     MergeBranchOutputs,
     build_vae,
@@ -28,8 +30,6 @@ from kmervae.model import (
     reconstruction_sum,
     transform_features,
 )
-from kmervae.vae_config import VAEConfig
-from kmervae.vae_testdata import synthetic_features
 
 N_TARGET = N_FEATURES - 1
 TINY = VAEConfig(

@@ -1,4 +1,4 @@
-"""The embedding map and bin-size pictures (kmervae.plots, kmervae plot) and the report
+"""The embedding map and bin-size pictures (kmervae.binning.plots, kmervae plot) and the report
 captions (workflow/report/*.rst)."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
 
-from kmervae import cli, plots
+from kmervae import cli
+from kmervae.binning import plots
 from kmervae.errors import InputError, KmervaeError
 
 REPO = Path(__file__).resolve().parents[1]

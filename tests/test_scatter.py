@@ -8,8 +8,8 @@ from conftest import random_sequence, write_fasta
 from kmer_reference import parse_fasta
 
 from kmervae.errors import InputError
-from kmervae.features import GROUP_TABLES, assemble_tables, count_tables, featurize
-from kmervae.scatter import gather_features, split_fasta
+from kmervae.features.matrix import GROUP_TABLES, assemble_tables, count_tables, featurize
+from kmervae.features.scatter import gather_features, split_fasta
 
 
 @pytest.fixture

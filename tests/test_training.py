@@ -8,20 +8,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
 import gzip
+import itertools
 import json
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from vae_testdata import synthetic_features, write_synthetic_matrix
 
 from kmervae.errors import InputError, KmervaeError
-from kmervae.layout import N_FEATURES
-from kmervae.model import embed, load_vae
-from kmervae.training import kl_weight_at, read_history, train
-from kmervae.vae_config import VAEConfig
-from kmervae.vae_data import MatrixSource, RunningMoments, split_rows
-from kmervae.vae_testdata import synthetic_features, write_synthetic_matrix
+from kmervae.features.layout import N_FEATURES
+from kmervae.vae.config import VAEConfig
+from kmervae.vae.data import MatrixSource, RunningMoments, split_rows
+from kmervae.vae.model import embed, load_vae
+from kmervae.vae.training import kl_weight_at, read_history, train
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.fna.gz"
 
@@ -133,7 +134,7 @@ def test_training_writes_outputs(reference_run, matrices):
 def test_architecture_png_or_clear_skip(reference_run, tmp_path, monkeypatch, caplog):
     import shutil
 
-    from kmervae import training
+    from kmervae.vae import training
 
     if shutil.which("dot"):
         assert (reference_run.outdir / "architecture.png").stat().st_size > 0
@@ -192,8 +193,8 @@ def _markov_genome(rng, length, gc):
 
 
 def _real_features(tmp_path) -> Path:
-    """Features counted by kmervae.features: from the demo data, else simulated genomes."""
-    from kmervae.features import featurize
+    """Features counted by kmervae.features.matrix: from the demo data, else simulated genomes."""
+    from kmervae.features.matrix import featurize
 
     fasta = DEMO
     if not DEMO.exists():
@@ -226,12 +227,18 @@ def demo_with_views(tmp_path_factory):
     """Features of the first 200 demo contigs and 3 substring views of each."""
     from conftest import write_fasta
 
-    from kmervae.features import featurize
-    from kmervae.synthetic import read_fasta_simple
-    from kmervae.views import ViewSpec, count_views
+    from kmervae.features.fasta import iter_fasta_records
+    from kmervae.features.matrix import featurize
+    from kmervae.features.views import ViewSpec, count_views
 
     d = tmp_path_factory.mktemp("views")
-    fasta = write_fasta(d / "demo200.fa", read_fasta_simple(DEMO)[:200])
+    fasta = write_fasta(
+        d / "demo200.fa",
+        [
+            (r.name, r.bases().decode("latin-1"))
+            for r in itertools.islice(iter_fasta_records(DEMO), 200)
+        ],
+    )
     featurize(fasta, d / "f.npy", d / "f.contigs.tsv")
     spec = ViewSpec(views=3, seed=1)
     count_views(fasta, d / "f.contigs.tsv", d / "v.npy", spec)
@@ -240,7 +247,7 @@ def demo_with_views(tmp_path_factory):
 
 @pytest.mark.slow
 def test_contrastive_training_is_deterministic_and_pulls_views_together(demo_with_views, tmp_path):
-    from kmervae.clustering import normalize
+    from kmervae.binning.clustering import normalize
 
     features, views = demo_with_views
     cfg = _tiny(
@@ -273,7 +280,7 @@ def test_contrastive_training_needs_matching_views(demo_with_views, tmp_path):
 def test_synthetic_generator_is_realistic():
     x, labels = synthetic_features(40, n_genomes=3, seed=0)
     assert x.shape == (40, N_FEATURES) and x.dtype == np.float32
-    from kmervae.layout import LAYOUT
+    from kmervae.features.layout import LAYOUT
 
     for k in (7, 4, 3):
         np.testing.assert_allclose(x[:, LAYOUT.kmer_slice(k)].sum(1), 1, rtol=1e-5)
@@ -338,7 +345,7 @@ def test_workflow_options_round_trip_through_the_parser(settings):
     import argparse
 
     from kmervae.commands.train import add_arguments, config_from_args, options_for
-    from kmervae.vae_config import VAEConfig
+    from kmervae.vae.config import VAEConfig
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)

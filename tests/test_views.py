@@ -7,11 +7,11 @@ import pytest
 from conftest import random_sequence, run_kmervae, write_fasta
 from kmer_reference import count_vector, gc
 
-import kmervae.views as views_module
+import kmervae.features.views as views_module
 from kmervae.errors import InputError
-from kmervae.features import featurize
-from kmervae.layout import KMER_SIZES, LAYOUT
-from kmervae.views import ViewSpec, count_views, view_spans
+from kmervae.features.layout import KMER_SIZES, LAYOUT
+from kmervae.features.matrix import featurize
+from kmervae.features.views import ViewSpec, count_views, view_spans
 
 SPEC = ViewSpec(views=3, min_fraction=0.3, max_fraction=0.8, min_length=1000, seed=5)
 
@@ -108,7 +108,7 @@ def test_workflow_view_options_round_trip_through_the_parser():
     import argparse
 
     from kmervae.commands import views as cmd
-    from kmervae.vae_config import VAEConfig
+    from kmervae.vae.config import VAEConfig
 
     settings = VAEConfig(views_per_contig=6, view_min_fraction=0.4, view_min_length=500, seed=3)
     parser = argparse.ArgumentParser()

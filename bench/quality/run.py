@@ -1,9 +1,9 @@
 """Binning-quality benchmark (issue 6): kmervae against its peers on synthetic communities.
 
 Builds simulated assemblies from the real genomes of ``bench/genomes.tsv`` (cut by
-``kmervae.synthetic.make_community``), runs kmervae through the Snakemake workflow on each,
+``synthetic.make_community``), runs kmervae through the Snakemake workflow on each,
 runs the peers on the same contigs, scores every method's bins with the same
-``kmervae.evaluation.evaluate`` call and prints a Markdown table (also written to
+``kmervae.binning.evaluation.evaluate`` call and prints a Markdown table (also written to
 ``bench/.cache/quality/table.md``, or ``OUT/table.md`` with ``--out``).
 
     .venv/bin/python bench/quality/run.py --install-peers       # 10 genomes x 1 Mbp, seed 1
@@ -103,8 +103,7 @@ def community_name(n: int, bp: int, seed: int) -> str:
 
 def build_community(out: Path, n: int, bp: int, seed: int) -> dict:
     from genomes import genome_paths
-
-    from kmervae.synthetic import make_community
+    from synthetic import make_community
 
     name = community_name(n, bp, seed)
     folder = out / "communities" / name
@@ -136,8 +135,9 @@ TINY_GENOMES = ("ecoli_k12_mg1655", "mtuberculosis_h37rv", "saureus_n315")
 def build_demo_community(out: Path, bp: int = 150_000) -> dict:
     """The ``--tiny`` community, from the committed demo contigs (no download): the
     contigs of three demo genomes of three phyla, in file order, up to ``bp`` each."""
-    from kmervae.fasta import iter_fasta_records
-    from kmervae.synthetic import Contig, write_fasta_gz, write_labels
+    from synthetic import Contig, write_fasta_gz, write_labels
+
+    from kmervae.features.fasta import iter_fasta_records
 
     name = f"demo{len(TINY_GENOMES)}_{bp // 1000}k"
     folder = out / "communities" / name
@@ -267,9 +267,9 @@ def run_matrix_peer(method: str, comm: dict, km: dict, out: Path, rerun: bool) -
 
 def peer_main(method: str, features: str, index: str, folder: str) -> None:
     """The ``tnf``/``raw`` peers: matrix from the feature matrix, clustered as kmervae."""
-    from kmervae.clustering import UNBINNED, ClusterParams, cluster_embedding
-    from kmervae.evaluation import raw_pca_matrix, tnf_matrix
-    from kmervae.features import read_contig_index
+    from kmervae.binning.clustering import UNBINNED, ClusterParams, cluster_embedding
+    from kmervae.binning.evaluation import raw_pca_matrix, tnf_matrix
+    from kmervae.features.matrix import read_contig_index
 
     names, lengths = read_contig_index(index)
     f = np.load(features, mmap_mode="r")
@@ -289,7 +289,7 @@ def write_bins(path: Path, names, bins) -> None:
 
 def read_bins(path: Path, names: list[str]) -> np.ndarray:
     """Bin per contig of ``names`` from ``contig\\tbin`` rows; absent contigs unbinned."""
-    from kmervae.clustering import UNBINNED
+    from kmervae.binning.clustering import UNBINNED
 
     out = np.full(len(names), UNBINNED, dtype=object)
     pos = {n: i for i, n in enumerate(names)}
@@ -353,7 +353,7 @@ def run_vamb(comm: dict, km: dict, out: Path, rerun: bool) -> dict:
     def make():
         if not vamb.exists():
             raise RuntimeError(f"{vamb} not installed (run with --install-peers)")
-        from kmervae.features import read_contig_index
+        from kmervae.features.matrix import read_contig_index
 
         names, _ = read_contig_index(km["index"])
         if folder.exists():
@@ -444,8 +444,8 @@ def rule_seconds(results: Path) -> dict[str, float]:
 
 
 def score(comm: dict, index: Path, bins: np.ndarray, matrix=None) -> dict:
-    from kmervae.evaluation import evaluate, read_labels
-    from kmervae.features import read_contig_index
+    from kmervae.binning.evaluation import evaluate, read_labels
+    from kmervae.features.matrix import read_contig_index
 
     names, lengths = read_contig_index(index)
     genomes, _ = read_labels(comm["labels"], names)
@@ -455,7 +455,7 @@ def score(comm: dict, index: Path, bins: np.ndarray, matrix=None) -> dict:
 
 def singleton_bins_to_unbinned(bins: np.ndarray) -> np.ndarray:
     """Bins of a single contig count as unbinned (as kmervae's own clustering does)."""
-    from kmervae.clustering import UNBINNED
+    from kmervae.binning.clustering import UNBINNED
 
     bins = np.asarray(bins, dtype=object).copy()
     _, inverse, counts = np.unique(bins.astype(str), return_inverse=True, return_counts=True)
@@ -552,7 +552,7 @@ def parse_args(argv=None):
         default=[42],
         help="kmervae training seeds (vae: seed), one workflow run each",
     )
-    from kmervae.vae_config import VAEConfig
+    from kmervae.vae.config import VAEConfig
 
     p.add_argument(
         "--epochs",
@@ -610,8 +610,8 @@ def main(argv=None) -> int:
     rows: list[dict] = []
     skipped: list[str] = []
     configs: list[str] = []
-    from kmervae.clustering import read_clusters
-    from kmervae.features import read_contig_index
+    from kmervae.binning.clustering import read_clusters
+    from kmervae.features.matrix import read_contig_index
 
     for n in args.genomes:
         for seed in args.seeds:
@@ -704,7 +704,7 @@ def main(argv=None) -> int:
         "k-means ARI at the true number of genomes (DNABERT-S protocol) on each method's\n"
         "matrix: rows normalised as `kmervae cluster` does / as they are (kmervae: the\n"
         "embedding; TNF/raw: their z-scored matrices; VAMB: its latent space). Other columns\n"
-        "score each method's own bins with `kmervae.evaluation.evaluate` (unbinned contigs are\n"
+        "score each method's own bins with `kmervae.binning.evaluation` (unbinned contigs are\n"
         "singletons for ARI/NMI). nc: genomes with a bin of recall ≥ 0.9 and precision ≥\n"
         "0.95. Wall time / peak RSS from `/usr/bin/time -v`: kmervae = the whole workflow\n"
         "(k-mer counting, training, embedding, clustering, bins, plots, evaluation); TNF/raw\n"

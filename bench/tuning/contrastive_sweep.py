@@ -53,9 +53,9 @@ def views_path(work: Path, community: str, cfg) -> Path:
 
 def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
     """Features and every views matrix the runs need (serial, before the pool)."""
-    from kmervae.features import featurize
-    from kmervae.vae_config import VAEConfig
-    from kmervae.views import count_views
+    from kmervae.features.matrix import featurize
+    from kmervae.features.views import count_views
+    from kmervae.vae.config import VAEConfig
 
     work.mkdir(parents=True, exist_ok=True)
     for folder in communities:
@@ -79,11 +79,11 @@ def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
 def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
     from common import score
 
-    from kmervae.evaluation import read_labels
-    from kmervae.features import read_contig_index
-    from kmervae.model import embed
-    from kmervae.training import train
-    from kmervae.vae_config import VAEConfig
+    from kmervae.binning.evaluation import read_labels
+    from kmervae.features.matrix import read_contig_index
+    from kmervae.vae.config import VAEConfig
+    from kmervae.vae.model import embed
+    from kmervae.vae.training import train
 
     folder, work = Path(folder), Path(work)
     name = folder.name

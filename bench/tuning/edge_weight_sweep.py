@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
 from common import clustering_sweep
 
-from kmervae.clustering import leiden_partition, neighbour_graph
+from kmervae.binning.clustering import leiden_partition, neighbour_graph
 
 NEIGHBORS, RESOLUTION = 30, 2.0
 

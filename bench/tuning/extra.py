@@ -16,8 +16,8 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, "bench/tuning")
 from sweep import metrics, read_index, reassign_noise
 
-from kmervae.clustering import normalize, singletons_to_unbinned
-from kmervae.evaluation import read_labels, tnf_matrix
+from kmervae.binning.clustering import normalize, singletons_to_unbinned
+from kmervae.binning.evaluation import read_labels, tnf_matrix
 
 T = "/tmp/kv-tune"
 out_path, rep, comms = sys.argv[1], sys.argv[2], sys.argv[3:]

@@ -41,7 +41,7 @@ def leiden(z, k: int, resolution: float, pca_dims: int = 0, small: str = "keep")
     """``kmervae cluster --algorithm leiden`` labels of ``z`` (first reduced to
     ``pca_dims`` principal components of its normalised rows, if set), with communities
     under 20 contigs kept, unbinned, or unbinned then refined (to the nearest cluster)."""
-    from kmervae.clustering import (
+    from kmervae.binning.clustering import (
         ClusterParams,
         cluster_embedding,
         normalize,
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
 
-    from kmervae.clustering import ClusterParams, cluster_embedding
+    from kmervae.binning.clustering import ClusterParams, cluster_embedding
 
     grid = [None, *itertools.product(args.k, args.resolution, args.pca_dims, args.small)]
     rows = []

@@ -11,8 +11,8 @@ sys.path.insert(0, "bench/tuning")
 from refine import spherical_kmeans
 from sweep import metrics, read_index, reassign_noise
 
-from kmervae.clustering import hdbscan_clustering, normalize, singletons_to_unbinned
-from kmervae.evaluation import read_labels
+from kmervae.binning.clustering import hdbscan_clustering, normalize, singletons_to_unbinned
+from kmervae.binning.evaluation import read_labels
 
 T = "/tmp/kv-tune"
 RARE = ["mleprae_tn", "mthermautotrophicus_dh", "vcholerae_o395"]

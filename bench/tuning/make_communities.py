@@ -14,8 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from genomes import genome_paths  # noqa: E402
-
-from kmervae.synthetic import make_community  # noqa: E402
+from synthetic import make_community  # noqa: E402
 
 A = [
     "ecoli_k12_mg1655",

@@ -11,8 +11,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 from genomes import genome_paths  # noqa: E402
 from make_communities import A  # noqa: E402
-
-from kmervae.synthetic import make_community  # noqa: E402
+from synthetic import make_community  # noqa: E402
 
 RARE = ["mleprae_tn", "mthermautotrophicus_dh", "vcholerae_o395"]
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
 from common import clustering_sweep
 
-from kmervae.clustering import leiden_partition, nearest_neighbours, neighbour_graph
+from kmervae.binning.clustering import leiden_partition, nearest_neighbours, neighbour_graph
 
 NEIGHBORS, RESOLUTION = 30, 2.0
 

@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 
-from kmervae.clustering import ClusterParams, cluster_embedding
-from kmervae.evaluation import tnf_matrix
+from kmervae.binning.clustering import ClusterParams, cluster_embedding
+from kmervae.binning.evaluation import tnf_matrix
 
 sys.path.insert(0, "bench/tuning")
 import itertools

@@ -13,8 +13,8 @@ from make_rare import RARE
 from refine import spherical_kmeans
 from sweep import metrics, read_index, reassign_noise
 
-from kmervae.clustering import hdbscan_clustering, normalize, singletons_to_unbinned
-from kmervae.evaluation import read_labels, tnf_matrix
+from kmervae.binning.clustering import hdbscan_clustering, normalize, singletons_to_unbinned
+from kmervae.binning.evaluation import read_labels, tnf_matrix
 
 T = "/tmp/kv-tune"
 tag = sys.argv[1] if len(sys.argv) > 1 else "_modelA"

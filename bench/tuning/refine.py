@@ -1,4 +1,4 @@
-"""Prototype: HDBSCAN (kmervae.clustering path) -> every noise contig to the nearest centroid
+"""Prototype: HDBSCAN (kmervae.binning.clustering path) -> every noise contig to the nearest centroid
 -> spherical k-means refinement seeded by those centroids (k = HDBSCAN's cluster count, so
 no number of genomes is given). Also, for reference only, k-means with the TRUE number of
 genomes (an oracle; not a usable binner).
@@ -15,13 +15,13 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, "bench/tuning")
 from sweep import metrics, read_index, reassign_noise
 
-from kmervae.clustering import (
+from kmervae.binning.clustering import (
     hdbscan_clustering,
     kmeans_clustering,
     normalize,
     singletons_to_unbinned,
 )
-from kmervae.evaluation import read_labels, tnf_matrix
+from kmervae.binning.evaluation import read_labels, tnf_matrix
 
 T = "/tmp/kv-tune"
 SETTINGS = [

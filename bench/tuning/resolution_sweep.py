@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 from common import clustering_sweep
 
-from kmervae.clustering import leiden_partition, neighbour_graph
+from kmervae.binning.clustering import leiden_partition, neighbour_graph
 
 NEIGHBORS = 30
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
 from common import COMMUNITIES, TRAIN_SEEDS, benchmark_matrices, load, score_labels
 
-from kmervae.clustering import leiden_partition, neighbour_graph, normalize
+from kmervae.binning.clustering import leiden_partition, neighbour_graph, normalize
 
 MIN_BIN_BP = 200_000
 RESOLUTION = 2.0

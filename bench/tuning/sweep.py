@@ -4,14 +4,14 @@ For each community C in /tmp/kv-tune (files C.npy, C.contigs.tsv, C.labels.tsv, 
 representations:
   vae : the VAE embedding Z_C.npy (as `kmervae cluster` sees it)
   tnf : z-scored 136 canonical 4-mer frequencies from the feature matrix
-  raw : all 8,362 features z-scored, PCA to 256 (kmervae.evaluation.raw_pca_matrix)
+  raw : all 8,362 features z-scored, PCA to 256 (kmervae.binning.evaluation.raw_pca_matrix)
 each then goes through exactly the `kmervae cluster` HDBSCAN path (centre + unit length,
 PCA to --pca-dims, HDBSCAN, singletons -> unbinned), for every setting of the grid
 pca {0,8,16,32} x mcs {10,20,50} x ms {1,2,5} x selection {eom,leaf}.
 Noise reassignment (question 2): HDBSCAN noise contigs go to the cluster whose centroid
 (mean of the unit-length members, in the normalised full-width space) is nearest, if the
 cosine distance 1 - cos is below a threshold T in {0.1, 0.2, 0.3, 0.5, inf}.
-Metrics from kmervae.evaluation.evaluate (same code as `kmervae evaluate`).
+Metrics from kmervae.binning.evaluation.evaluate (same code as `kmervae evaluate`).
 
     .venv/bin/python bench/tuning/sweep.py OUT.tsv COMMUNITY [COMMUNITY ...] [--reps vae,tnf,raw]
 """
@@ -24,8 +24,13 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from kmervae.clustering import UNBINNED, hdbscan_clustering, normalize, singletons_to_unbinned
-from kmervae.evaluation import evaluate, raw_pca_matrix, read_labels, tnf_matrix
+from kmervae.binning.clustering import (
+    UNBINNED,
+    hdbscan_clustering,
+    normalize,
+    singletons_to_unbinned,
+)
+from kmervae.binning.evaluation import evaluate, raw_pca_matrix, read_labels, tnf_matrix
 
 T = "/tmp/kv-tune"
 GRID = list(itertools.product([0, 8, 16, 32], [10, 20, 50], [1, 2, 5], ["eom", "leaf"]))

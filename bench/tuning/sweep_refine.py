@@ -13,8 +13,8 @@ sys.path.insert(0, "bench/tuning")
 from refine import spherical_kmeans
 from sweep import GRID, metrics, read_index, reassign_noise
 
-from kmervae.clustering import hdbscan_clustering, normalize, singletons_to_unbinned
-from kmervae.evaluation import read_labels, tnf_matrix
+from kmervae.binning.clustering import hdbscan_clustering, normalize, singletons_to_unbinned
+from kmervae.binning.evaluation import read_labels, tnf_matrix
 
 T = "/tmp/kv-tune"
 out_path, rep, comms = sys.argv[1], sys.argv[2], sys.argv[3:]

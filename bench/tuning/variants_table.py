@@ -13,8 +13,8 @@ import pandas as pd
 sys.path.insert(0, "bench/tuning")
 from sweep import metrics, read_index
 
-from kmervae.clustering import kmeans_clustering, normalize, singletons_to_unbinned
-from kmervae.evaluation import read_labels
+from kmervae.binning.clustering import kmeans_clustering, normalize, singletons_to_unbinned
+from kmervae.binning.evaluation import read_labels
 
 T = "/tmp/kv-tune"
 c = sys.argv[1] if len(sys.argv) > 1 else "A"

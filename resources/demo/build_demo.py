@@ -2,7 +2,7 @@
 
 The genomes come from Debian example packages through the catalog in ``bench/genomes.tsv``
 (``bench/genomes.py`` downloads, extracts and sha256-verifies them); they are cut into contigs
-by :func:`kmervae.synthetic.make_community` with a fixed seed, so a rebuild is byte-identical.
+by :func:`synthetic.make_community` with a fixed seed, so a rebuild is byte-identical.
 
     python resources/demo/build_demo.py [--out-dir resources/demo]
 
@@ -24,8 +24,7 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(1, str(REPO / "src"))
 
 from genomes import genome_paths, read_catalog  # noqa: E402
-
-from kmervae.synthetic import make_community  # noqa: E402
+from synthetic import make_community  # noqa: E402
 
 #: One genome per species, five phyla (three bacterial, one archaeal, Proteobacteria twice).
 DEMO_GENOMES = [

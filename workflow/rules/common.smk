@@ -23,11 +23,11 @@ shell.prefix(
 )
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from kmervae.clustering import neighbour_block_bytes  # noqa: E402
+from kmervae.binning.clustering import neighbour_block_bytes  # noqa: E402
 from kmervae.commands import cluster as cluster_command  # noqa: E402
 from kmervae.commands import views as views_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
-from kmervae.vae_config import VAEConfig  # noqa: E402
+from kmervae.vae.config import VAEConfig  # noqa: E402
 from kmervae.samples import choose_training_samples, discover_samples  # noqa: E402
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))

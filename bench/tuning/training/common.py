@@ -44,8 +44,8 @@ def benchmark_matrices(name: str, train_seeds=TRAIN_SEEDS) -> dict[str, Path]:
 
 def load(name: str):
     """(community dict, contig names, lengths, genome per contig)."""
-    from kmervae.evaluation import read_labels
-    from kmervae.features import read_contig_index
+    from kmervae.binning.evaluation import read_labels
+    from kmervae.features.matrix import read_contig_index
 
     c = community(name)
     names, lengths = read_contig_index(c["index"])
@@ -59,8 +59,8 @@ def score_labels(names, lengths, genomes, labels, z=None) -> dict:
     its normalised rows."""
     import numpy as np
 
-    from kmervae.clustering import UNBINNED, singletons_to_unbinned
-    from kmervae.evaluation import evaluate
+    from kmervae.binning.clustering import UNBINNED, singletons_to_unbinned
+    from kmervae.binning.evaluation import evaluate
 
     labels = singletons_to_unbinned(labels, lengths, 200_000)
     bins = np.array([f"b{i}" for i in labels], dtype=object)
@@ -75,7 +75,7 @@ def score_labels(names, lengths, genomes, labels, z=None) -> dict:
 def score(names, lengths, genomes, z, kmeans: bool = True, **cluster_settings) -> dict:
     """``score_labels`` of HDBSCAN + refine (with overrides), the clustering the training
     defaults were chosen with (BENCHMARKS.md); ``kmeans``: also k-means ARI."""
-    from kmervae.clustering import ClusterParams, cluster_embedding
+    from kmervae.binning.clustering import ClusterParams, cluster_embedding
 
     params = ClusterParams(algorithm="hdbscan", min_bin_size=200_000, **cluster_settings)
     labels = cluster_embedding(z, lengths, params)
@@ -93,7 +93,7 @@ def clustering_sweep(description: str, value_help: str, labels_by_value) -> None
 
     import numpy as np
 
-    from kmervae.clustering import normalize
+    from kmervae.binning.clustering import normalize
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("values", type=float, nargs="+", help=value_help)

@@ -1,7 +1,7 @@
 """The first prototype of the contrastive term (BENCHMARKS.md, "Choosing the training
 defaults", first table): a KmerVAE subclass adding InfoNCE between a contig and a random
 substring view, trained with model.fit on in-memory arrays. Kept as it was run; the
-package's version is kmervae.model.info_nce + kmervae.views (train_variant.py).
+package's version is kmervae.vae.model.info_nce + kmervae.features.views (train_variant.py).
 
     .venv/bin/python bench/tuning/training/prototype.py --comm g10_1M_s1 --lam 100 --tau 0.5
     .venv/bin/python bench/tuning/training/prototype.py --comm g10_1M_s2 --recon-from-view 1
@@ -16,14 +16,14 @@ import numpy as np
 from common import community
 from keras import ops
 
-from kmervae.clustering import ClusterParams, cluster_embedding
-from kmervae.evaluation import evaluate, read_labels
-from kmervae.fasta import FastaReader, SequencePiece
-from kmervae.features import count_feature_rows, read_contig_index
-from kmervae.kmers import KmerCounter
-from kmervae.model import KmerVAE
-from kmervae.training import set_determinism
-from kmervae.vae_config import VAEConfig
+from kmervae.binning.clustering import ClusterParams, cluster_embedding
+from kmervae.binning.evaluation import evaluate, read_labels
+from kmervae.features.fasta import FastaReader, SequencePiece
+from kmervae.features.kmers import KmerCounter
+from kmervae.features.matrix import count_feature_rows, read_contig_index
+from kmervae.vae.config import VAEConfig
+from kmervae.vae.model import KmerVAE
+from kmervae.vae.training import set_determinism
 
 p = argparse.ArgumentParser()
 p.add_argument("--comm", default="g10_1M_s1")
@@ -106,7 +106,7 @@ class ViewVAE(KmerVAE):
             )
             total = total + a.lam * nce
         if a.recon_from_view:
-            from kmervae.model import kl_divergence, reconstruction_sum
+            from kmervae.vae.model import kl_divergence, reconstruction_sum
 
             total = (
                 total
@@ -137,7 +137,7 @@ for ep in range(a.epochs):
             f"{time.time() - t0:.0f}s",
             flush=True,
         )
-from kmervae.model import embedding_model
+from kmervae.vae.model import embedding_model
 
 emb = embedding_model(model)
 z = np.asarray(emb.predict(X, batch_size=4096, verbose=0))
@@ -146,7 +146,7 @@ if a.save:
 params = ClusterParams(min_bin_size=200000)
 lab = cluster_embedding(z, lengths, params)
 bins = np.array([f"b{l}" if l >= 0 else "unbinned" for l in lab], dtype=object)
-from kmervae.evaluation import UNBINNED
+from kmervae.binning.evaluation import UNBINNED
 
 bins[lab < 0] = UNBINNED
 m, _ = evaluate(names, lengths, bins, genomes, embedding=z)

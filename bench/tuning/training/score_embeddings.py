@@ -31,7 +31,7 @@ def purity(x, genome_ids, lengths, k: int = 15) -> tuple[float, list[float]]:
     8+ kb)."""
     import numpy as np
 
-    from kmervae.clustering import nearest_neighbours, normalize
+    from kmervae.binning.clustering import nearest_neighbours, normalize
 
     idx, _ = nearest_neighbours(normalize(np.asarray(x, dtype=np.float32)), k)
     p = (genome_ids[idx] == genome_ids[:, None]).mean(1)
@@ -48,7 +48,7 @@ def cross_share(x, genomes, a: str, b: str, k: int = 30) -> float:
     genomes mix in a neighbour graph."""
     import numpy as np
 
-    from kmervae.clustering import nearest_neighbours, normalize
+    from kmervae.binning.clustering import nearest_neighbours, normalize
 
     idx, _ = nearest_neighbours(normalize(np.asarray(x, dtype=np.float32)), k)
     genomes = np.asarray(genomes, dtype=object)
@@ -59,9 +59,9 @@ def cross_share(x, genomes, a: str, b: str, k: int = 30) -> float:
 def score_inputs(name: str) -> None:
     import numpy as np
 
-    from kmervae.clustering import normalize, pca_reduce
-    from kmervae.evaluation import zscore
-    from kmervae.model import transform_features
+    from kmervae.binning.clustering import normalize, pca_reduce
+    from kmervae.binning.evaluation import zscore
+    from kmervae.vae.model import transform_features
 
     c, _, lengths, genomes = load(name)
     g = np.unique(genomes, return_inverse=True)[1]

@@ -24,10 +24,10 @@ def main() -> None:
 
     import numpy as np
 
-    from kmervae.model import embed
-    from kmervae.training import set_threads, train
-    from kmervae.vae_config import VAEConfig
-    from kmervae.views import count_views
+    from kmervae.features.views import count_views
+    from kmervae.vae.config import VAEConfig
+    from kmervae.vae.model import embed
+    from kmervae.vae.training import set_threads, train
 
     c, names, lengths, genomes = load(args.community)
     settings = json.loads(args.settings)

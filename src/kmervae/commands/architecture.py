@@ -25,8 +25,8 @@ def run(args) -> int:
             "graphviz's 'dot' program is not installed; it draws the picture "
             "(apt-get install graphviz, or conda install graphviz)"
         )
-    from kmervae.model import load_vae
-    from kmervae.training import plot_architecture
+    from kmervae.vae.model import load_vae
+    from kmervae.vae.training import plot_architecture
 
     if not args.model.exists():
         raise KmervaeError(f"file {args.model}: no such model")

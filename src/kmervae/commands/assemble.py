@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmervae.commands.count import add_table_arguments, table_paths
-from kmervae.features import assemble_tables
+from kmervae.features.matrix import assemble_tables
 
 
 def add_arguments(parser) -> None:

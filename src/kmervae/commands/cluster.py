@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kmervae.bins import AtomicDirectory, scan_fasta, summary_rows, summary_text
-from kmervae.clustering import (
+from kmervae.binning.bins import AtomicDirectory, scan_fasta, summary_rows, summary_text
+from kmervae.binning.clustering import (
     ALGORITHMS,
     CLUSTERS_HEADER,
     DEFAULT_MIN_BIN_SIZE,
@@ -50,8 +50,8 @@ from kmervae.clustering import (
     name_bins,
 )
 from kmervae.errors import InputError, KmervaeError
-from kmervae.features import read_contig_index
-from kmervae.layout import LAYOUT
+from kmervae.features.layout import LAYOUT
+from kmervae.features.matrix import read_contig_index
 from kmervae.npyio import MatrixReader, TextOutput, atomic_outputs
 
 log = logging.getLogger(__name__)

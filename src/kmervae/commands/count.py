@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmervae.features import DEFAULT_MIN_LENGTH, GROUP_TABLES, count_tables
+from kmervae.features.matrix import DEFAULT_MIN_LENGTH, GROUP_TABLES, count_tables
 
 
 def add_table_arguments(parser, help_prefix: str) -> None:

@@ -29,8 +29,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from kmervae.embedding import embed_matrix
-    from kmervae.training import set_threads
+    from kmervae.vae.embedding import embed_matrix
+    from kmervae.vae.training import set_threads
 
     set_threads(args.threads)
     embed_matrix(args.model, args.features, args.index, args.output, args.tsv, args.batch_size)

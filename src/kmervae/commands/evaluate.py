@@ -35,17 +35,17 @@ from pathlib import Path
 
 import numpy as np
 
-from kmervae.clustering import read_clusters
-from kmervae.errors import InputError
-from kmervae.evaluation import (
+from kmervae.binning.clustering import read_clusters
+from kmervae.binning.evaluation import (
     evaluate,
     human_summary,
     metrics_text,
     per_genome_text,
     read_labels,
 )
-from kmervae.features import read_contig_index
-from kmervae.layout import LAYOUT
+from kmervae.errors import InputError
+from kmervae.features.layout import LAYOUT
+from kmervae.features.matrix import read_contig_index
 from kmervae.npyio import TextOutput, atomic_outputs, open_matrix
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmervae.features import DEFAULT_MIN_LENGTH, featurize
+from kmervae.features.matrix import DEFAULT_MIN_LENGTH, featurize
 
 
 def add_arguments(parser) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmervae.scatter import gather_features
+from kmervae.features.scatter import gather_features
 
 
 def add_arguments(parser) -> None:

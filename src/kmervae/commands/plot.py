@@ -22,7 +22,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from kmervae import plots
+from kmervae.binning import plots
 from kmervae.errors import KmervaeError
 
 log = logging.getLogger(__name__)

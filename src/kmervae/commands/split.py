@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from kmervae.scatter import split_fasta
+from kmervae.features.scatter import split_fasta
 
 log = logging.getLogger(__name__)
 

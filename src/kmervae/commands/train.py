@@ -24,7 +24,7 @@ import dataclasses
 import logging
 
 from kmervae.errors import KmervaeError
-from kmervae.vae_config import (
+from kmervae.vae.config import (
     KMER_TRANSFORMS,
     LENGTH_WEIGHTINGS,
     RECONSTRUCTION_LOSSES,
@@ -154,7 +154,7 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     log.info("configuration: %s", cfg.to_dict())
-    from kmervae.training import set_threads, train  # imports TensorFlow
+    from kmervae.vae.training import set_threads, train  # imports TensorFlow
 
     set_threads(args.threads)
     result = train(

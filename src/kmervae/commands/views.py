@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmervae.vae_config import VAEConfig, field_help
+from kmervae.vae.config import VAEConfig, field_help
 
 #: the VAEConfig settings that decide the views (also options of this command)
 VIEW_SETTINGS = (
@@ -54,7 +54,7 @@ def options_for(settings: VAEConfig) -> list[str]:
 
 
 def run(args) -> int:
-    from kmervae.views import count_views
+    from kmervae.features.views import count_views
 
     settings = {name: getattr(args, name) for name in VIEW_SETTINGS}
     spec = VAEConfig.from_dict(settings).view_spec()  # validates like the training does

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from kmervae.clustering import DEFAULT_MIN_BIN_SIZE, UNBINNED, load_embedding
-from kmervae.clustering import read_clusters as clustering_read_clusters
+from kmervae.binning.clustering import DEFAULT_MIN_BIN_SIZE, UNBINNED, load_embedding
+from kmervae.binning.clustering import read_clusters as clustering_read_clusters
+from kmervae.binning.evaluation import read_labels as evaluation_read_labels
 from kmervae.errors import InputError, KmervaeError
-from kmervae.evaluation import read_labels as evaluation_read_labels
-from kmervae.features import read_contig_index
+from kmervae.features.matrix import read_contig_index
 from kmervae.npyio import AtomicOutput, atomic_outputs
 
 UNLABELLED = "unlabelled"

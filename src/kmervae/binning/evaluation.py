@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from kmervae.clustering import UNBINNED, normalize
+from kmervae.binning.clustering import UNBINNED, normalize
 from kmervae.errors import InputError, KmervaeError
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ def zscore(x: np.ndarray) -> np.ndarray:
 
 def tnf_matrix(features: np.ndarray) -> np.ndarray:
     """z-scored 136 canonical tetranucleotide frequencies of feature-matrix rows."""
-    from kmervae.layout import LAYOUT
+    from kmervae.features.layout import LAYOUT
 
     return zscore(features[:, LAYOUT.kmer_slice(4)])
 

@@ -5,7 +5,7 @@ whole matrix), holds out a seeded validation split, computes the standardisation
 statistics streaming in float64, fits the model with a checkpoint after every epoch
 and writes, each atomically, into the output directory:
 
-``vae.keras``          the model (``kmervae.model.load_vae`` / ``keras.saving.load_model``)
+``vae.keras``          the model (``kmervae.vae.model.load_vae`` / ``keras.saving.load_model``)
 ``history.tsv``        one row per epoch: losses, per-group MSEs, KL, KL weight, LR
 ``training.png``       total loss, per-group reconstruction, KL and LR against epoch
 ``architecture.png``   ``keras.utils.plot_model`` picture (skipped if graphviz is missing)
@@ -34,11 +34,10 @@ import keras
 import numpy as np
 
 from kmervae.errors import KmervaeError
-from kmervae.layout import LAYOUT, N_FEATURES
-from kmervae.model import GROUP_NAMES, KmerVAE, architecture_view, build_vae
+from kmervae.features.layout import LAYOUT, N_FEATURES
 from kmervae.provenance import provenance, write_json_atomic
-from kmervae.vae_config import VAEConfig
-from kmervae.vae_data import (
+from kmervae.vae.config import VAEConfig
+from kmervae.vae.data import (
     MatrixSource,
     RunningMoments,
     ViewSource,
@@ -46,6 +45,7 @@ from kmervae.vae_data import (
     make_batches,
     split_rows,
 )
+from kmervae.vae.model import GROUP_NAMES, KmerVAE, architecture_view, build_vae
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ def train(
 ) -> TrainResult:
     """Train a VAE on the feature matrices ``features``; write outputs to ``outdir``.
 
-    ``views`` are the substring-view matrices of the same contigs (kmervae.views), one
+    ``views`` are the substring-view matrices of the same contigs (kmervae.features.views), one
     per feature matrix; the contrastive term needs them.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and

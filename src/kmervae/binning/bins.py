@@ -19,7 +19,7 @@ from collections import OrderedDict
 import numpy as np
 
 from kmervae.errors import InputError
-from kmervae.fasta import iter_fasta_records
+from kmervae.features.fasta import iter_fasta_records
 from kmervae.npyio import AtomicOutput
 
 log = logging.getLogger(__name__)

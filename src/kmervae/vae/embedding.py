@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kmervae.errors import InputError
-from kmervae.features import read_contig_index
+from kmervae.features.matrix import read_contig_index
 from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 from kmervae.progress import Progress
 
@@ -54,7 +54,7 @@ def embed_matrix(
     batch_size: int = 4096,
 ) -> int:
     """Write the embedding of every row of ``matrix_path``; return the number of rows."""
-    from kmervae.model import embedding_model, load_vae  # imports TensorFlow
+    from kmervae.vae.model import embedding_model, load_vae  # imports TensorFlow
 
     model = load_vae(model_path)
     encoder = embedding_model(model)

@@ -27,8 +27,8 @@ import numpy as np
 from keras import layers, ops
 
 from kmervae.errors import InputError
-from kmervae.layout import LAYOUT, N_FEATURES
-from kmervae.vae_config import KEYS_ADDED_LATER, VAEConfig
+from kmervae.features.layout import LAYOUT, N_FEATURES
+from kmervae.vae.config import KEYS_ADDED_LATER, VAEConfig
 
 PACKAGE = "kmervae"
 KMER_SIZES = LAYOUT.kmer_sizes
@@ -491,7 +491,7 @@ def build_vae(config: VAEConfig | None = None) -> KmerVAE:
 
 
 def load_vae(path) -> KmerVAE:
-    """Load a ``vae.keras`` written by :func:`kmervae.training.train`.
+    """Load a ``vae.keras`` written by :func:`kmervae.vae.training.train`.
 
     Checks that it is a kmervae model made for this feature layout; anything else is a
     clear error rather than wrong embeddings.
@@ -538,7 +538,7 @@ def embed(model: KmerVAE, matrix, batch_size: int = 4096) -> np.ndarray:
 
     A path is streamed row batch by row batch; the matrix is never loaded whole.
     """
-    from kmervae.vae_data import MatrixSource
+    from kmervae.vae.data import MatrixSource
 
     emb = embedding_model(model)
     out_dim = model.vae_config.latent_dim

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from kmervae.errors import InputError
-from kmervae.layout import N_FEATURES
+from kmervae.features.layout import N_FEATURES
 from kmervae.npyio import MatrixReader
 
 
@@ -84,7 +84,7 @@ class MatrixSource:
 
 class ViewSource:
     """The substring views of the contigs of a :class:`MatrixSource` (one views matrix
-    per feature matrix, ``views`` rows per contig, contig-major; see kmervae.views)."""
+    per feature matrix, ``views`` rows per contig, contig-major; see kmervae.features.views)."""
 
     def __init__(self, paths: Sequence[str | os.PathLike], features: MatrixSource, views: int):
         if len(paths) != len(features.paths):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 from kmervae.errors import InputError
-from kmervae.fasta import FastaReader
-from kmervae.features import ContigIndexWriter, read_contig_index
+from kmervae.features.fasta import FastaReader
+from kmervae.features.matrix import ContigIndexWriter, read_contig_index
 from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 
 _LETTERS = bytes.maketrans(bytes(range(5)), b"ACGTN")

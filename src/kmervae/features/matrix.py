@@ -1,4 +1,5 @@
-"""From a FASTA file to feature matrices, streaming, in the layout of :mod:`kmervae.layout`.
+"""From a FASTA file to feature matrices, streaming, in the layout of
+:mod:`kmervae.features.layout`.
 
 Two ways out, same numbers:
 
@@ -21,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from kmervae.errors import InputError
-from kmervae.fasta import FastaReader
-from kmervae.kmers import CountRows, KmerCounter
-from kmervae.layout import KMER_SIZES, LAYOUT, n_canonical
+from kmervae.features.fasta import FastaReader
+from kmervae.features.kmers import CountRows, KmerCounter
+from kmervae.features.layout import KMER_SIZES, LAYOUT, n_canonical
 from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 from kmervae.progress import Progress
 

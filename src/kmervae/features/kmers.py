@@ -25,8 +25,8 @@ from functools import cache
 
 import numpy as np
 
-from kmervae.fasta import AMBIGUOUS, SequencePiece
-from kmervae.layout import BASES, KMER_SIZES, canonical_kmers
+from kmervae.features.fasta import AMBIGUOUS, SequencePiece
+from kmervae.features.layout import BASES, KMER_SIZES, canonical_kmers
 
 K_MAX = max(KMER_SIZES)
 #: Codes after each record so that windows never cross records and every position starts
@@ -156,7 +156,7 @@ def keep_freed_memory(limit_bytes: int = 32 * 1024 * 1024) -> bool:
 class KmerCounter:
     """Count canonical k-mers, bases and lengths of the records of one FASTA file.
 
-    Feed it the batches of a :class:`kmervae.fasta.FastaReader`; each call returns the
+    Feed it the batches of a :class:`kmervae.features.fasta.FastaReader`; each call returns the
     records that were completed in that batch, in file order.
     """
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kmervae.fasta import iter_fasta_records
+from kmervae.features.fasta import iter_fasta_records
 
 __all__ = [
     "Contig",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kmervae.errors import KmervaeError
-from kmervae.layout import KMER_SIZES
+from kmervae.features.layout import KMER_SIZES
 
 RECONSTRUCTION_LOSSES = ("sum", "group_balanced")
 LENGTH_WEIGHTINGS = ("none", "log", "linear")
@@ -177,8 +177,8 @@ class VAEConfig:
         return self.contrastive_weight > 0
 
     def view_spec(self):
-        """The :class:`kmervae.views.ViewSpec` of these settings."""
-        from kmervae.views import ViewSpec
+        """The :class:`kmervae.features.views.ViewSpec` of these settings."""
+        from kmervae.features.views import ViewSpec
 
         return ViewSpec(
             self.views_per_contig,

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmervae.errors import InputError
-from kmervae.fasta import MAX_PIECE, FastaReader, SequencePiece
-from kmervae.features import count_feature_rows, read_contig_index
-from kmervae.kmers import KmerCounter
-from kmervae.layout import LAYOUT
+from kmervae.features.fasta import MAX_PIECE, FastaReader, SequencePiece
+from kmervae.features.kmers import KmerCounter
+from kmervae.features.layout import LAYOUT
+from kmervae.features.matrix import count_feature_rows, read_contig_index
 from kmervae.npyio import NpyRowWriter
 from kmervae.progress import Progress
 

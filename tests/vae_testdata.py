@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from kmervae.layout import LAYOUT, N_FEATURES, canonical_kmers
+from kmervae.features.layout import LAYOUT, N_FEATURES, canonical_kmers
 
 
 def _genome_profiles(rng: np.random.Generator, n_genomes: int):
