@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (kept as it was run: imports where the prototype first needed them)
 """The first prototype of the contrastive term (BENCHMARKS.md, "Choosing the training
 defaults", first table): a KmerVAE subclass adding InfoNCE between a contig and a random
 substring view, trained with model.fit on in-memory arrays. Kept as it was run; the
