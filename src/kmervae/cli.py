@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("kmervae.commands.evaluate", "score bins against known contig origins (labels)"),
     "plot": ("kmervae.commands.plot", "draw the embedding map and bin sizes (PNG)"),
 }
+#: subcommands that run TensorFlow: imported quietly unless --verbose (kmervae.quiet)
+TENSORFLOW_COMMANDS = frozenset({"train", "architecture", "embed"})
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -44,7 +46,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "with a three-branch variational autoencoder.",
     )
     parser.add_argument("--version", action="version", version=f"kmervae {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log debug messages, and TensorFlow's start-up messages",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
         if name != chosen:
@@ -83,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     # SLURM and other schedulers stop jobs with SIGTERM: unwind like Ctrl-C, so that
     # temporary outputs are removed
     signal.signal(signal.SIGTERM, _terminate)
+    if args.command in TENSORFLOW_COMMANDS and not args.verbose:
+        from kmervae.quiet import quiet_tensorflow
+
+        quiet_tensorflow()
     try:
         return int(args._module.run(args) or 0)
     except (KmervaeError, OSError) as err:

@@ -1,6 +1,7 @@
-"""Draw the network of a trained model as a picture (keras.utils.plot_model, with shapes).
+"""Draw the network of a trained model as a picture: every layer with its input and output
+shapes, the three encoder branches side by side.
 
-Needs graphviz's `dot` program (Debian: apt-get install graphviz; conda: graphviz).
+Rendered by graphviz-pure (installed with kmervae from PyPI; no system Graphviz needed).
 
 example:
   kmervae architecture results/model/vae.keras -o results/model/architecture.png
@@ -8,10 +9,7 @@ example:
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-from kmervae.errors import KmervaeError
 
 
 def add_arguments(parser) -> None:
@@ -20,17 +18,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if shutil.which("dot") is None:
-        raise KmervaeError(
-            "graphviz's 'dot' program is not installed; it draws the picture "
-            "(apt-get install graphviz, or conda install graphviz)"
-        )
+    from kmervae.vae.architecture import draw_architecture
     from kmervae.vae.model import load_vae
-    from kmervae.vae.training import plot_architecture
 
-    if not args.model.exists():
-        raise KmervaeError(f"file {args.model}: no such model")
+    model = load_vae(args.model)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    if not plot_architecture(load_vae(args.model), args.output):
-        raise KmervaeError(f"could not draw {args.output} (see the warning above)")
+    draw_architecture(model, args.output)
     return 0

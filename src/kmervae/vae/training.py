@@ -45,7 +45,7 @@ from kmervae.vae.data import (
     make_batches,
     split_rows,
 )
-from kmervae.vae.model import GROUP_NAMES, KmerVAE, architecture_view, build_vae
+from kmervae.vae.model import GROUP_NAMES, KmerVAE, build_vae
 
 log = logging.getLogger(__name__)
 
@@ -563,24 +563,13 @@ def plot_history(history: Sequence[dict], path: Path) -> None:
 
 
 def plot_architecture(model: KmerVAE, path: Path) -> bool:
-    """``keras.utils.plot_model`` of the whole VAE; warns and skips without graphviz."""
-    if shutil.which("dot") is None:
-        log.warning(
-            "graphviz 'dot' not found: %s not drawn (install graphviz to get it)", path.name
-        )
-        return False
-    tmp = path.with_name(f".{path.stem}.tmp.png")
+    """The picture of the network (:func:`kmervae.vae.architecture.draw_architecture`);
+    warns and skips when it cannot be drawn: a picture must never fail a training run."""
+    from kmervae.vae.architecture import draw_architecture
+
     try:
-        keras.utils.plot_model(
-            architecture_view(model),
-            to_file=str(tmp),
-            show_shapes=True,
-            show_layer_names=True,
-            expand_nested=True,
-            dpi=60,
-        )
-    except Exception as err:  # plotting must never fail a training run
-        log.warning("could not draw %s: %s", path.name, err)
+        draw_architecture(model, path)
+    except KmervaeError as err:
+        log.warning("%s not drawn: %s", path.name, err)
         return False
-    os.replace(tmp, path)
     return True
