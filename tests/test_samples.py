@@ -53,9 +53,9 @@ def test_table_name_clashing_with_folder_is_an_error(tmp_path):
         discover_samples(tmp_path, table)
 
 
-def test_no_samples_and_missing_folder_are_errors(tmp_path):
-    with pytest.raises(KmervaeError, match="no samples"):
-        discover_samples(tmp_path)
+def test_no_samples_is_empty_and_a_missing_folder_an_error(tmp_path):
+    assert discover_samples(tmp_path) == {}
+    assert discover_samples(None, None) == {}
     with pytest.raises(KmervaeError, match="does not exist"):
         discover_samples(tmp_path / "nope")
 
@@ -96,3 +96,20 @@ def test_training_samples_default_to_all_then_stick_to_the_trained_model(tmp_pat
         choose_training_samples(_samples("a"), ["zzz"], provenance)
     with pytest.raises(KmervaeError, match="no longer inputs"):
         choose_training_samples(_samples("b"), None, provenance)
+
+
+def test_name_pattern_matches_exactly_the_names_with_dots_literal():
+    import re
+
+    from kmervae.samples import name_pattern
+
+    pattern = name_pattern(["c.d", "e-1", "f_2"])
+    for name in ("c.d", "e-1", "f_2"):
+        assert re.fullmatch(pattern, name)
+    # unescaped, the '.' of "c.d" would match any character
+    for other in ("cXd", "c_d", "cd", "c.d.e"):
+        assert not re.fullmatch(pattern, other), other
+    # as Snakemake uses it: the sample is the whole name before the file suffix
+    path = re.compile(rf"results/features/(?P<sample>{pattern})\.npy")
+    match = path.fullmatch("results/features/c.d.npy")
+    assert match and match["sample"] == "c.d"

@@ -102,7 +102,8 @@ def samples_in_table(table: str | os.PathLike) -> list[Sample]:
 def discover_samples(
     input_dir: str | os.PathLike | None, samples_table: str | os.PathLike | None = None
 ) -> dict[str, Sample]:
-    """All samples, by name, in sorted order: the folder's FASTA files and the table's rows."""
+    """All samples, by name, in sorted order: the folder's FASTA files and the table's rows
+    (none at all is not an error here: see :func:`no_samples_message`)."""
     samples: dict[str, Sample] = {}
     if input_dir:
         for sample in samples_in_folder(input_dir):
@@ -110,12 +111,28 @@ def discover_samples(
     if samples_table:
         for sample in samples_in_table(samples_table):
             _add(samples, sample, samples_table)
-    if not samples:
-        raise KmervaeError(
-            f"no samples: no FASTA file (*.fa, *.fasta, *.fna, optionally .gz) in {input_dir} "
-            f"and no rows in samples table {samples_table}"
-        )
     return dict(sorted(samples.items()))
+
+
+def no_samples_message(input_dir, samples_table) -> str:
+    """What to tell a user whose configuration names no sample (the workflow then has
+    nothing to do; `snakemake --lint` still works)."""
+    where = f"no FASTA file (*.fa, *.fasta, *.fna, optionally .gz) in {input_dir}"
+    if input_dir is None:
+        where = "no input folder (config key input_dir)"
+    table = f"no rows in samples table {samples_table}" if samples_table else "no samples table"
+    return (
+        f"no samples: {where} and {table}. Put your assemblies into the input folder, or "
+        "list them in a samples table (config key samples); `make demo` runs the bundled "
+        "demo sample."
+    )
+
+
+def name_pattern(names) -> str:
+    """A regular expression that matches exactly the given sample names, for Snakemake's
+    wildcard_constraints: each name is escaped, since a name may hold '.', which would
+    otherwise match any character."""
+    return "|".join(re.escape(name) for name in names)
 
 
 def recorded_training_samples(provenance_path: str | os.PathLike) -> list[str] | None:

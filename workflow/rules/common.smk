@@ -28,11 +28,17 @@ from kmervae.commands import cluster as cluster_command  # noqa: E402
 from kmervae.commands import views as views_command  # noqa: E402
 from kmervae.commands.train import options_for  # noqa: E402
 from kmervae.vae.config import VAEConfig  # noqa: E402
-from kmervae.samples import choose_training_samples, discover_samples  # noqa: E402
+from kmervae.samples import (  # noqa: E402
+    choose_training_samples,
+    discover_samples,
+    name_pattern,
+)
 
 validate(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 SAMPLES = discover_samples(config["input_dir"], config["samples"])
+if not SAMPLES:
+    logger.warning(no_samples_message(config["input_dir"], config["samples"]))
 FEATURE_CHUNKS = config["feature_chunks"]
 
 
@@ -65,12 +71,36 @@ LABELLED = [name for name, sample in SAMPLES.items() if sample.labels]
 
 
 wildcard_constraints:
-    sample="|".join(SAMPLES),
+    sample=name_pattern(SAMPLES),
 
 
 def fasta_of(wildcards):
     """The FASTA file of a sample."""
     return SAMPLES[wildcards.sample].fasta
+
+
+# count_kmers and assemble_features run once per counting unit: a whole sample, or with
+# feature_chunks > 1 each chunk of it, whose matrices and indexes gather_features joins.
+# COUNT_UNIT names a unit's logs and benchmarks, COUNT_TABLES its temporary group tables,
+# COUNTED its matrix and contig index.
+if FEATURE_CHUNKS == 1:
+    COUNT_UNIT = "{sample}"
+    COUNT_FASTA = fasta_of
+    COUNT_TABLES = "results/tables/{sample}"
+    COUNTED = "results/features/{sample}"
+else:
+    COUNT_UNIT = "{sample}/{scatteritem}"
+    COUNT_FASTA = "results/chunks/{sample}/{scatteritem}.fa"
+    COUNT_TABLES = COUNTED = "results/chunks/{sample}/{scatteritem}"
+# a chunk may hold no contig long enough; gather_features checks the whole sample
+COUNT_ALLOW_EMPTY = "--allow-empty" if FEATURE_CHUNKS > 1 else ""
+
+
+def counted(suffix):
+    """The matrix (".npy") or contig index (".contigs.tsv") of a counting unit: the
+    sample's own file, or a chunk's, which is temporary once gathered."""
+    path = f"{COUNTED}{suffix}"
+    return temp(path) if FEATURE_CHUNKS > 1 else path
 
 
 def fasta_mb(wildcards, input):
@@ -219,7 +249,7 @@ def final_outputs():
                     "provenance.json",
                     "architecture.png",
                 ]
-                if TRAINS_MODEL
+                if TRAINS_MODEL and SAMPLES
                 else []
             ),
         ),

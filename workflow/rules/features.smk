@@ -2,73 +2,68 @@
 
 With feature_chunks: 1 (default) each FASTA is counted by one job. With N > 1 every
 FASTA is split into N chunks of whole records (scatter), counted by N jobs, and the
-chunk matrices are joined in the original order (gather): identical to one job.
+chunk matrices are joined in the original order (gather): identical to one job. The
+counting rules are the same for both; common.smk chooses their paths (COUNT_UNIT).
 """
 
-# One command line for counting and one for joining the group tables, used by the
-# one-job and the chunked routes alike.
-COUNT_COMMAND = (
-    "kmervae count {input.fasta:q} --min-length {params.min_length} {params.extra}"
-    " --k7 {output.k7:q} --k4 {output.k4:q} --k3 {output.k3:q}"
-    " --length-gc {output.length_gc:q} --index {output.index:q} 2> {log:q}"
-)
-ASSEMBLE_COMMAND = (
-    "kmervae assemble --k7 {input.k7:q} --k4 {input.k4:q} --k3 {input.k3:q}"
-    " --length-gc {input.length_gc:q} --output {output.matrix:q} 2> {log:q}"
-)
+
+rule count_kmers:
+    """Count 7-, 4- and 3-mers, GC and length of every contig of a sample (or of one
+    chunk of it) in one pass."""
+    input:
+        fasta=COUNT_FASTA,
+    output:
+        k7=temp(f"{COUNT_TABLES}.k7.npy"),
+        k4=temp(f"{COUNT_TABLES}.k4.npy"),
+        k3=temp(f"{COUNT_TABLES}.k3.npy"),
+        length_gc=temp(f"{COUNT_TABLES}.length_gc.npy"),
+        index=counted(".contigs.tsv"),
+    log:
+        f"results/logs/count_kmers/{COUNT_UNIT}.log",
+    benchmark:
+        f"results/benchmarks/count_kmers/{COUNT_UNIT}.tsv"
+    conda:
+        "../../envs/features.yaml"
+    threads: 1
+    resources:
+        mem_mb=count_mem_mb,
+        runtime=count_runtime,
+    params:
+        min_length=config["min_contig_length"],
+        allow_empty=COUNT_ALLOW_EMPTY,
+    shell:
+        "kmervae count {input.fasta:q} --min-length {params.min_length}"
+        " {params.allow_empty} --k7 {output.k7:q} --k4 {output.k4:q} --k3 {output.k3:q}"
+        " --length-gc {output.length_gc:q} --index {output.index:q} 2> {log:q}"
 
 
-if FEATURE_CHUNKS == 1:
+rule assemble_features:
+    """Join the group tables into the feature matrix (float32, n x 8,362) of a sample
+    (or of one chunk of it)."""
+    input:
+        k7=rules.count_kmers.output.k7,
+        k4=rules.count_kmers.output.k4,
+        k3=rules.count_kmers.output.k3,
+        length_gc=rules.count_kmers.output.length_gc,
+    output:
+        matrix=counted(".npy"),
+    log:
+        f"results/logs/assemble_features/{COUNT_UNIT}.log",
+    benchmark:
+        f"results/benchmarks/assemble_features/{COUNT_UNIT}.tsv"
+    conda:
+        "../../envs/features.yaml"
+    threads: 1
+    resources:
+        mem_mb=count_mem_mb,
+        runtime=assemble_runtime,
+    shell:
+        "kmervae assemble --k7 {input.k7:q} --k4 {input.k4:q} --k3 {input.k3:q}"
+        " --length-gc {input.length_gc:q} --output {output.matrix:q} 2> {log:q}"
 
-    rule count_kmers:
-        """Count 7-, 4- and 3-mers, GC and length of every contig in one pass."""
-        input:
-            fasta=fasta_of,
-        output:
-            k7=temp("results/tables/{sample}.k7.npy"),
-            k4=temp("results/tables/{sample}.k4.npy"),
-            k3=temp("results/tables/{sample}.k3.npy"),
-            length_gc=temp("results/tables/{sample}.length_gc.npy"),
-            index="results/features/{sample}.contigs.tsv",
-        log:
-            "results/logs/count_kmers/{sample}.log",
-        benchmark:
-            "results/benchmarks/count_kmers/{sample}.tsv"
-        conda:
-            "../../envs/features.yaml"
-        threads: 1
-        resources:
-            mem_mb=count_mem_mb,
-            runtime=count_runtime,
-        params:
-            min_length=config["min_contig_length"],
-            extra="",
-        shell:
-            COUNT_COMMAND
 
-    rule assemble_features:
-        """Join the group tables into results/features/{sample}.npy (float32, n x 8,362)."""
-        input:
-            k7=rules.count_kmers.output.k7,
-            k4=rules.count_kmers.output.k4,
-            k3=rules.count_kmers.output.k3,
-            length_gc=rules.count_kmers.output.length_gc,
-        output:
-            matrix="results/features/{sample}.npy",
-        log:
-            "results/logs/assemble_features/{sample}.log",
-        benchmark:
-            "results/benchmarks/assemble_features/{sample}.tsv"
-        conda:
-            "../../envs/features.yaml"
-        threads: 1
-        resources:
-            mem_mb=count_mem_mb,
-            runtime=assemble_runtime,
-        shell:
-            ASSEMBLE_COMMAND
-
-else:
+# the chunked route's own steps: split before counting, join after
+if FEATURE_CHUNKS > 1:
 
     rule split_fasta:
         """Split a FASTA into feature_chunks chunks of whole records, balanced by bp."""
@@ -88,54 +83,6 @@ else:
             runtime=count_runtime,
         shell:
             "kmervae split {input.fasta:q} --outputs {output.chunks:q} 2> {log:q}"
-
-    rule count_kmers:
-        """Count one chunk (a chunk may hold no contig long enough)."""
-        input:
-            fasta="results/chunks/{sample}/{scatteritem}.fa",
-        output:
-            k7=temp("results/chunks/{sample}/{scatteritem}.k7.npy"),
-            k4=temp("results/chunks/{sample}/{scatteritem}.k4.npy"),
-            k3=temp("results/chunks/{sample}/{scatteritem}.k3.npy"),
-            length_gc=temp("results/chunks/{sample}/{scatteritem}.length_gc.npy"),
-            index=temp("results/chunks/{sample}/{scatteritem}.contigs.tsv"),
-        log:
-            "results/logs/count_kmers/{sample}/{scatteritem}.log",
-        benchmark:
-            "results/benchmarks/count_kmers/{sample}/{scatteritem}.tsv"
-        conda:
-            "../../envs/features.yaml"
-        threads: 1
-        resources:
-            mem_mb=count_mem_mb,
-            runtime=count_runtime,
-        params:
-            min_length=config["min_contig_length"],
-            extra="--allow-empty",
-        shell:
-            COUNT_COMMAND
-
-    rule assemble_features:
-        """Join one chunk's group tables into its feature matrix."""
-        input:
-            k7=rules.count_kmers.output.k7,
-            k4=rules.count_kmers.output.k4,
-            k3=rules.count_kmers.output.k3,
-            length_gc=rules.count_kmers.output.length_gc,
-        output:
-            matrix=temp("results/chunks/{sample}/{scatteritem}.npy"),
-        log:
-            "results/logs/assemble_features/{sample}/{scatteritem}.log",
-        benchmark:
-            "results/benchmarks/assemble_features/{sample}/{scatteritem}.tsv"
-        conda:
-            "../../envs/features.yaml"
-        threads: 1
-        resources:
-            mem_mb=count_mem_mb,
-            runtime=assemble_runtime,
-        shell:
-            ASSEMBLE_COMMAND
 
     rule gather_features:
         """Join the chunk matrices in order into results/features/{sample}.npy."""
