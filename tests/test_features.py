@@ -104,9 +104,10 @@ def test_gc_agrees_with_biopython(tmp_path, rng):
 def _jellyfish_or_skip():
     exe = shutil.which("jellyfish")
     if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("jellyfish is required in CI (.ci/run installs it)")
-        pytest.skip("jellyfish not installed (apt-get install jellyfish)")
+        # .ci/run's cross-check step sets this once it has installed jellyfish
+        if os.environ.get("KMERVAE_REQUIRE_JELLYFISH"):
+            pytest.fail("jellyfish is required here (KMERVAE_REQUIRE_JELLYFISH is set)")
+        pytest.skip("optional cross-check: jellyfish not installed (apt-get install jellyfish)")
     return exe
 
 
