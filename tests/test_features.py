@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections import defaultdict
+from importlib.metadata import version
 
 import numpy as np
 import pytest
@@ -143,15 +145,55 @@ def test_cli_features_writes_matrix_and_index(tmp_path, mixed_fasta):
     assert np.load(out, mmap_mode="r").shape[1] == 8362
     assert (tmp_path / "out" / "s.contigs.tsv").read_text().startswith("contig\tlength\n")
     assert "kept" in result.stderr  # the summary is logged
-    assert "kmervae 0.1.0" in result.stderr and "numpy 2.4.6" in result.stderr
-    assert "leidenalg 0.12.0" in result.stderr  # the default clustering's library
+    # the versions of the installed packages, with the default clustering's library
+    for package in ("kmervae", "numpy", "leidenalg"):
+        assert f"{package} {version(package)}" in result.stderr, package
 
 
-def test_cli_help_explains_each_step():
-    for command in ("features", "count", "assemble"):
-        result = run_kmervae(command, "--help")
-        assert result.returncode == 0
-        assert "usage: kmervae " + command in result.stdout
+def _documented_options(command: str) -> set[str]:
+    """The long options that `kmervae COMMAND --help` lists, --help aside."""
+    result = run_kmervae(command, "--help")
+    assert result.returncode == 0, result.stderr
+    listed = re.findall(r"^  (?:-\w \w+, )?(--[\w-]+)", result.stdout, flags=re.M)
+    return set(listed) - {"--help"}
+
+
+def test_cli_count_then_assemble_equals_features_with_every_documented_option(
+    tmp_path, mixed_fasta
+):
+    """The two steps the workflow runs give the one-step command's matrix and index, and
+    each command accepts every option its --help lists."""
+    features = ["--output", tmp_path / "one.npy", "--index", tmp_path / "one.tsv"]
+    features += ["--min-length", 1200]
+    tables = [(f"--{group}", tmp_path / f"t.{group}.npy") for group in ("k7", "k4", "k3")]
+    tables += [("--length-gc", tmp_path / "t.length_gc.npy")]
+    table_args = [arg for pair in tables for arg in pair]
+    count = [*table_args, "--index", tmp_path / "two.tsv", "--min-length", 1200, "--allow-empty"]
+    assemble = [*table_args, "--output", tmp_path / "two.npy"]
+    for command, args in (("features", features), ("count", count), ("assemble", assemble)):
+        used = {arg for arg in args if str(arg).startswith("--")}
+        assert used == _documented_options(command), command
+    assert run_kmervae("features", mixed_fasta, *features).returncode == 0
+    assert run_kmervae("count", mixed_fasta, *count).returncode == 0
+    assert run_kmervae("assemble", *assemble).returncode == 0
+    one = np.load(tmp_path / "one.npy")
+    assert len(one) and (one[:, 0] >= 1200).all()  # --min-length took effect
+    assert (tmp_path / "two.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
+    assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+
+
+def test_cli_count_accepts_a_file_without_long_contigs_only_with_allow_empty(tmp_path):
+    short = write_fasta(tmp_path / "short.fa", [("s", "ACGT" * 100)])
+    tables = {group: tmp_path / f"t.{group}.npy" for group in ("k7", "k4", "k3", "length-gc")}
+    args = [arg for group, path in tables.items() for arg in (f"--{group}", path)]
+    args += ["--index", tmp_path / "t.tsv"]
+    refused = run_kmervae("count", short, *args)
+    assert refused.returncode != 0
+    assert "short.fa: no contig of at least 1000 bp" in refused.stderr
+    assert not tables["k7"].exists()
+    assert run_kmervae("count", short, *args, "--allow-empty").returncode == 0
+    assert np.load(tables["k7"]).shape == (0, 8192)
+    assert (tmp_path / "t.tsv").read_text() == "contig\tlength\n"
 
 
 def test_matrix_reader_reads_rows_and_columns_like_numpy(tmp_path):
