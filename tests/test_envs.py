@@ -11,9 +11,10 @@ from conftest import REPO
 
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 # conda-forge name -> PyPI name, where they differ
-CONDA_TO_PYPI = {"python-graphviz": "graphviz", "python-igraph": "igraph"}
-# conda-only packages with no PyPI pin (system tools, the interpreter)
-CONDA_ONLY = {"python", "graphviz", "pip"}
+CONDA_TO_PYPI = {"python-igraph": "igraph"}
+# conda-only packages with no PyPI pin: the interpreter and its installer. No system tool:
+# what a job needs comes from PyPI too (graphviz-pure in place of Graphviz's dot).
+CONDA_ONLY = {"python", "pip"}
 
 
 def _pyproject_pins() -> dict[str, str]:
