@@ -61,7 +61,7 @@ rule train_vae:
 
 
 rule draw_architecture:
-    """Picture of the network with the shape of every layer (needs graphviz)."""
+    """Picture of the network with the shape of every layer (rendered by graphviz-pure)."""
     input:
         model=rules.train_vae.output.model,
     output:

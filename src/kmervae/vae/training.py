@@ -8,7 +8,7 @@ and writes, each atomically, into the output directory:
 ``vae.keras``          the model (``kmervae.vae.model.load_vae`` / ``keras.saving.load_model``)
 ``history.tsv``        one row per epoch: losses, per-group MSEs, KL, KL weight, LR
 ``training.png``       total loss, per-group reconstruction, KL and LR against epoch
-``architecture.png``   ``keras.utils.plot_model`` picture (skipped if graphviz is missing)
+``architecture.png``   the network picture (kmervae.vae.architecture; a warning if not drawn)
 ``provenance.json``    seed, config, versions, training samples, feature layout
 
 A run that is killed resumes from ``checkpoint/`` when rerun with the same
@@ -35,6 +35,7 @@ import numpy as np
 
 from kmervae.errors import KmervaeError
 from kmervae.features.layout import LAYOUT, N_FEATURES
+from kmervae.npyio import atomic_path
 from kmervae.provenance import provenance, write_json_atomic
 from kmervae.vae.config import VAEConfig
 from kmervae.vae.data import (
@@ -133,12 +134,6 @@ def _fingerprint(cfg: VAEConfig, source: MatrixSource, views: ViewSource | None)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _atomic_save_model(model: keras.Model, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 def _export_copy(model: KmerVAE) -> KmerVAE:
     """An uncompiled copy with the same weights (no optimizer state in vae.keras)."""
     copy = KmerVAE(model.vae_config)
@@ -148,12 +143,10 @@ def _export_copy(model: KmerVAE) -> KmerVAE:
 
 
 def write_history(path: Path, rows: Sequence[dict]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         f.write("\t".join(HISTORY_COLUMNS) + "\n")
         for row in rows:
             f.write("\t".join(_fmt(row.get(c)) for c in HISTORY_COLUMNS) + "\n")
-    os.replace(tmp, path)
 
 
 def _fmt(v) -> str:
@@ -203,7 +196,9 @@ class CheckpointAndRecord(keras.callbacks.Callback):
         "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
     }
 
-    def __init__(self, outdir, fingerprint, cfg, train_batches, history, restored_state=None):
+    def __init__(
+        self, outdir, fingerprint, cfg, train_batches, history, stateful, restored_state=None
+    ):
         super().__init__()
         self.outdir = Path(outdir)
         self.ckpt_dir = self.outdir / CHECKPOINT_DIR
@@ -212,7 +207,11 @@ class CheckpointAndRecord(keras.callbacks.Callback):
         self.train_batches = train_batches
         self.history = list(history)
         self.restored_state = restored_state
-        self.stateful: list[keras.callbacks.Callback] = []
+        #: the callbacks whose state is checkpointed (ReduceLROnPlateau, EarlyStopping)
+        self.stateful: list[keras.callbacks.Callback] = [
+            cb for cb in stateful if type(cb).__name__ in self.STATEFUL
+        ]
+        self.diverged_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
         if self.restored_state:
@@ -268,9 +267,8 @@ class CheckpointAndRecord(keras.callbacks.Callback):
     def save(self, epochs_done: int) -> None:
         self.ckpt_dir.mkdir(parents=True, exist_ok=True)
         name = f"epoch{epochs_done:05d}.weights.h5"
-        tmp = self.ckpt_dir / f".tmp{os.getpid()}.weights.h5"
-        self.model.save_weights(tmp)
-        os.replace(tmp, self.ckpt_dir / name)
+        with atomic_path(self.ckpt_dir / name) as tmp:
+            self.model.save_weights(tmp)
         state = {
             "fingerprint": self.fingerprint,
             "epoch": epochs_done,
@@ -307,6 +305,195 @@ def _restore_ints(state: dict) -> None:
 
 
 # ---------------------------------------------------------------------------------
+@dataclass
+class TrainingData:
+    """The training samples' matrices, their substring views and the seeded split."""
+
+    source: MatrixSource
+    views: ViewSource | None
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+
+    def close(self) -> None:
+        self.source.close()
+        if self.views is not None:
+            self.views.close()
+
+
+def open_training_data(
+    features: Sequence[str | os.PathLike], views: Sequence[str | os.PathLike], cfg: VAEConfig
+) -> TrainingData:
+    """Open the matrices (and the views, if the contrastive term needs them); split rows."""
+    source = MatrixSource(features)
+    view_source = None
+    if cfg.uses_views:
+        if not views:
+            raise KmervaeError(
+                "contrastive_weight > 0 needs the substring views of the training contigs "
+                "(kmervae views; --views), or set contrastive_weight to 0"
+            )
+        view_source = ViewSource(views, source, cfg.views_per_contig)
+    train_rows, val_rows = split_rows(source.n_rows, cfg.val_fraction, cfg.seed)
+    log.info(
+        "%d contigs in %d matrices: %d for training, %d for validation",
+        source.n_rows,
+        len(source.paths),
+        len(train_rows),
+        len(val_rows),
+    )
+    return TrainingData(source, view_source, train_rows, val_rows)
+
+
+def read_checkpoint(ckpt_dir: Path, fingerprint: str, restart: bool) -> dict | None:
+    """The saved training state in ``ckpt_dir`` (None: start from scratch).
+
+    ``restart`` deletes the checkpoint first. A checkpoint of another configuration or
+    other data is an error, never silently continued.
+    """
+    if restart and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    if not (ckpt_dir / "state.json").exists():
+        return None
+    state = json.loads((ckpt_dir / "state.json").read_text())
+    if state.get("fingerprint") != fingerprint:
+        raise KmervaeError(
+            f"directory {ckpt_dir}: holds a checkpoint of a different configuration or "
+            "different feature matrices; delete it or rerun with --restart"
+        )
+    _restore_ints(state)
+    return state
+
+
+def prepare_model(
+    cfg: VAEConfig, data: TrainingData, state: dict | None, ckpt_dir: Path
+) -> tuple[KmerVAE, int, list[dict]]:
+    """A compiled model and the epochs it has done: a new one standardised by the training
+    rows' statistics, or the checkpoint's (weights, optimizer, sampling seeds)."""
+    model = build_vae(cfg)
+    optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
+    model.compile(optimizer=optimizer, jit_compile=False)
+    if state is None:
+        t0 = time.perf_counter()
+        mean, std = feature_statistics(model, data.source, data.train_rows)
+        model.preprocessor.set_statistics(mean, std)
+        log.info(
+            "feature statistics of %d rows in %.1f s",
+            len(data.train_rows),
+            time.perf_counter() - t0,
+        )
+        return model, 0, []
+    optimizer.build(model.trainable_variables)
+    model.load_weights(ckpt_dir / state["weights"])
+    for var, value in zip(_seed_states(model), state["seed_states"], strict=True):
+        var.assign(np.asarray(value, dtype=var.dtype))
+    log.info("resuming from the checkpoint after epoch %d", state["epoch"])
+    return model, int(state["epoch"]), state["history"]
+
+
+def training_batches(cfg: VAEConfig, data: TrainingData):
+    """Training batches (a new seeded order every epoch, whole batches only) and
+    validation batches (fixed order; None without validation rows)."""
+    train_batches = make_batches(
+        data.source,
+        data.train_rows,
+        cfg.batch_size,
+        shuffle=True,
+        seed=cfg.seed,
+        drop_remainder=True,
+        workers=cfg.loader_workers,
+        views=data.views,
+    )
+    if not len(data.val_rows):
+        return train_batches, None
+    val_batches = make_batches(
+        data.source,
+        data.val_rows,
+        max(cfg.batch_size, 1024),
+        shuffle=False,
+        seed=cfg.seed,
+        drop_remainder=False,
+        workers=cfg.loader_workers,
+        views=data.views,
+    )
+    return train_batches, val_batches
+
+
+def plateau_callbacks(cfg: VAEConfig, monitor: str) -> list[keras.callbacks.Callback]:
+    """ReduceLROnPlateau and EarlyStopping on ``monitor``, as far as ``cfg`` turns them on."""
+    callbacks: list[keras.callbacks.Callback] = []
+    if cfg.reduce_lr:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor,
+                factor=cfg.lr_factor,
+                patience=cfg.lr_patience,
+                min_lr=cfg.min_lr,
+                verbose=0,
+            )
+        )
+    if cfg.early_stopping_patience > 0:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.early_stopping_patience)
+        )
+    return callbacks
+
+
+def fit_epochs(
+    model: KmerVAE,
+    cfg: VAEConfig,
+    data: TrainingData,
+    outdir: Path,
+    fingerprint: str,
+    state: dict | None,
+    initial_epoch: int,
+    history: list[dict],
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+) -> tuple[list[dict], bool]:
+    """Fit from ``initial_epoch`` to ``cfg.epochs``, checkpointing after every epoch;
+    return the history of all epochs and whether training stopped early.
+
+    A loss that is not finite stops training with an error; the checkpoint of the last
+    good epoch stays, and no model is written.
+    """
+    stopped = bool(state and state.get("stopped"))
+    if initial_epoch >= cfg.epochs or stopped:
+        return history, stopped
+    train_batches, val_batches = training_batches(cfg, data)
+    monitor = "val_loss" if val_batches is not None else "loss"
+    plateau = plateau_callbacks(cfg, monitor)
+    recorder = CheckpointAndRecord(outdir, fingerprint, cfg, train_batches, history, plateau, state)
+    model.fit(
+        train_batches,
+        validation_data=val_batches,
+        epochs=cfg.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=[
+            EpochSetup(cfg, train_batches),
+            keras.callbacks.TerminateOnNaN(),
+            *plateau,
+            *extra_callbacks,
+            recorder,  # last: it saves the others' state after they have seen the epoch
+        ],
+        shuffle=False,
+        verbose=verbose,
+    )
+    if recorder.diverged_epoch is not None:
+        kept = (
+            f"; the checkpoint of epoch {len(recorder.history)} is kept in {recorder.ckpt_dir}"
+            if recorder.history
+            else ""
+        )
+        raise KmervaeError(
+            f"training diverged (loss not finite) in epoch {recorder.diverged_epoch}; "
+            f"no model written; try a lower --learning-rate{kept}"
+        )
+    stopped = len(recorder.history) < cfg.epochs
+    if stopped:
+        log.info("early stopping after epoch %d", len(recorder.history))
+    return recorder.history, stopped
+
+
 def train(
     features: Sequence[str | os.PathLike],
     outdir: str | os.PathLike,
@@ -330,167 +517,51 @@ def train(
     cfg = config or VAEConfig()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    set_determinism(cfg.seed, cfg.deterministic)
-
-    source = MatrixSource(features)
-    view_source = None
-    if cfg.uses_views:
-        if not views:
-            raise KmervaeError(
-                "contrastive_weight > 0 needs the substring views of the training contigs "
-                "(kmervae views; --views), or set contrastive_weight to 0"
-            )
-        view_source = ViewSource(views, source, cfg.views_per_contig)
-    train_rows, val_rows = split_rows(source.n_rows, cfg.val_fraction, cfg.seed)
-    log.info(
-        "%d contigs in %d matrices: %d for training, %d for validation",
-        source.n_rows,
-        len(source.paths),
-        len(train_rows),
-        len(val_rows),
-    )
-    fingerprint = _fingerprint(cfg, source, view_source)
-
     ckpt_dir = outdir / CHECKPOINT_DIR
-    state = None
-    if restart and ckpt_dir.exists():
-        shutil.rmtree(ckpt_dir)
-    if (ckpt_dir / "state.json").exists():
-        state = json.loads((ckpt_dir / "state.json").read_text())
-        if state.get("fingerprint") != fingerprint:
-            raise KmervaeError(
-                f"directory {ckpt_dir}: holds a checkpoint of a different configuration or "
-                "different feature matrices; delete it or rerun with --restart"
-            )
-        _restore_ints(state)
-
-    model = build_vae(cfg)
-    optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
-    model.compile(optimizer=optimizer, jit_compile=False)
-    if state is None:
-        t0 = time.perf_counter()
-        mean, std = feature_statistics(model, source, train_rows)
-        model.preprocessor.set_statistics(mean, std)
-        log.info(
-            "feature statistics of %d rows in %.1f s", len(train_rows), time.perf_counter() - t0
+    # first: the model's initial weights come from this seed
+    set_determinism(cfg.seed, cfg.deterministic)
+    data = open_training_data(features, views, cfg)
+    try:
+        fingerprint = _fingerprint(cfg, data.source, data.views)
+        state = read_checkpoint(ckpt_dir, fingerprint, restart)
+        model, initial_epoch, history = prepare_model(cfg, data, state, ckpt_dir)
+        history, stopped = fit_epochs(
+            model,
+            cfg,
+            data,
+            outdir,
+            fingerprint,
+            state,
+            initial_epoch,
+            history,
+            extra_callbacks,
+            verbose,
         )
-        initial_epoch, history = 0, []
-    else:
-        optimizer.build(model.trainable_variables)
-        model.load_weights(ckpt_dir / state["weights"])
-        for var, value in zip(_seed_states(model), state["seed_states"], strict=True):
-            var.assign(np.asarray(value, dtype=var.dtype))
-        initial_epoch, history = int(state["epoch"]), state["history"]
-        log.info("resuming from the checkpoint after epoch %d", initial_epoch)
-
-    train_batches = make_batches(
-        source,
-        train_rows,
-        cfg.batch_size,
-        shuffle=True,
-        seed=cfg.seed,
-        drop_remainder=True,
-        workers=cfg.loader_workers,
-        views=view_source,
-    )
-    val_batches = (
-        make_batches(
-            source,
-            val_rows,
-            max(cfg.batch_size, 1024),
-            shuffle=False,
-            seed=cfg.seed,
-            drop_remainder=False,
-            workers=cfg.loader_workers,
-            views=view_source,
+        write_outputs(
+            model, outdir, cfg, data, history, initial_epoch, stopped, plots, architecture
         )
-        if len(val_rows)
-        else None
-    )
-    monitor = "val_loss" if val_batches is not None else "loss"
-    recorder = CheckpointAndRecord(outdir, fingerprint, cfg, train_batches, history, state)
-    callbacks: list[keras.callbacks.Callback] = [
-        EpochSetup(cfg, train_batches),
-        keras.callbacks.TerminateOnNaN(),
-    ]
-    if cfg.reduce_lr:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor,
-                factor=cfg.lr_factor,
-                patience=cfg.lr_patience,
-                min_lr=cfg.min_lr,
-                verbose=0,
-            )
-        )
-    if cfg.early_stopping_patience > 0:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor=monitor, patience=cfg.early_stopping_patience)
-        )
-    recorder.stateful = [
-        cb for cb in callbacks if type(cb).__name__ in CheckpointAndRecord.STATEFUL
-    ]
-    callbacks += [*extra_callbacks, recorder]
-
-    stopped = bool(state and state.get("stopped"))
-    if initial_epoch < cfg.epochs and not stopped:
-        model.fit(
-            train_batches,
-            validation_data=val_batches,
-            epochs=cfg.epochs,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            shuffle=False,
-            verbose=verbose,
-        )
-        if getattr(recorder, "diverged_epoch", None):
-            raise KmervaeError(
-                f"training diverged (loss not finite) in epoch {recorder.diverged_epoch}; "
-                "try a lower --learning-rate; the last good checkpoint is kept in "
-                f"{ckpt_dir}"
-            )
-        stopped = len(recorder.history) < cfg.epochs
-        if stopped:
-            log.info("early stopping after epoch %d", len(recorder.history))
-    history = recorder.history
-
-    write_outputs(
-        model,
-        outdir,
-        cfg,
-        source,
-        history,
-        len(train_rows),
-        len(val_rows),
-        initial_epoch,
-        stopped,
-        plots,
-        architecture,
-    )
-    source.close()
-    if view_source is not None:
-        view_source.close()
+    finally:
+        data.close()
     if ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
     return TrainResult(model, history, outdir, initial_epoch, stopped)
 
 
 def write_outputs(
-    model,
-    outdir,
-    cfg,
-    source,
-    history,
-    n_train,
-    n_val,
-    initial_epoch,
-    stopped,
-    plots=True,
-    architecture=True,
+    model: KmerVAE,
+    outdir: Path,
+    cfg: VAEConfig,
+    data: TrainingData,
+    history: Sequence[dict],
+    initial_epoch: int,
+    stopped: bool,
+    plots: bool = True,
+    architecture: bool = True,
 ) -> None:
     """vae.keras, history.tsv, training.png, architecture.png and provenance.json."""
     outdir = Path(outdir)
-    _atomic_save_model(_export_copy(model), outdir / "vae.keras")
+    with atomic_path(outdir / "vae.keras") as tmp:
+        _export_copy(model).save(tmp)
     write_history(outdir / "history.tsv", history)
     if plots:
         plot_history(history, outdir / "training.png")
@@ -501,9 +572,9 @@ def write_outputs(
         provenance(
             seed=cfg.seed,
             config=cfg.to_dict(),
-            training_samples=source.describe(),
-            n_train=n_train,
-            n_val=n_val,
+            training_samples=data.source.describe(),
+            n_train=len(data.train_rows),
+            n_val=len(data.val_rows),
             epochs_completed=len(history),
             resumed_from_epoch=initial_epoch or None,
             stopped_early=stopped,
@@ -557,9 +628,8 @@ def plot_history(history: Sequence[dict], path: Path) -> None:
     ax.set(title="learning rate", xlabel="epoch", yscale="log")
     for ax in axes.flat:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
 
 
 def plot_architecture(model: KmerVAE, path: Path) -> bool:
