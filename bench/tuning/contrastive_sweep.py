@@ -4,11 +4,12 @@ parallel. Backend-agnostic (it ran on a GPU machine with KERAS_BACKEND=jax, wher
 TensorFlow was not installed); results are for choosing defaults, not bit-identical to
 the TensorFlow CPU runs.
 
-    python bench/tuning/contrastive_sweep.py --communities DIR/g10_1M_s1 DIR/g10_1M_s2 \
-        --out OUT --workers 12 --deadline 420
+    python bench/tuning/contrastive_sweep.py --communities g10_1M_s1 g10_1M_s2 \
+        --out OUT --workers 12 --deadline 420 [--data DIR]
 
-Each community folder holds NAME.fna.gz and labels.tsv (bench/quality/run.py makes them).
-Writes OUT/results.jsonl, one line per (variant, community, training seed).
+Reads each community's NAME.fna.gz and labels.tsv from ``DATA/communities/NAME``
+(``--data``: the folder bench/quality/run.py wrote); counts its own features and views
+under OUT/work. Writes OUT/results.jsonl, one line per (variant, community, training seed).
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "src"))
-sys.path.insert(0, str(REPO / "bench" / "tuning" / "training"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
+from common import add_data_option, community_folder  # also puts src/ on the path
 
 BASE = {"epochs": 40}
 VARIANTS = {
@@ -77,12 +77,13 @@ def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
 
 
 def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
+    import numpy as np
     from common import score
 
     from kmervae.binning.evaluation import read_labels
     from kmervae.features.matrix import read_contig_index
     from kmervae.vae.config import VAEConfig
-    from kmervae.vae.model import embed
+    from kmervae.vae.embedding import embed_matrix
     from kmervae.vae.training import train
 
     folder, work = Path(folder), Path(work)
@@ -98,7 +99,11 @@ def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
         views=[views_path(work, name, cfg)] if cfg.uses_views else [],
         plots=False,
     )
-    z = embed(result.model, work / f"{name}.npy")
+    embedding = result.outdir / "embedding.npy"
+    embed_matrix(
+        result.outdir / "vae.keras", work / f"{name}.npy", work / f"{name}.contigs.tsv", embedding
+    )
+    z = np.load(embedding)
     row = {
         "community": name,
         "variant": variant,
@@ -119,8 +124,9 @@ def run_one(folder: str, work: str, variant: str, seed: int, out: str) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--communities", nargs="+", type=Path, required=True)
+    p.add_argument("--communities", nargs="+", default=["g10_1M_s1", "g10_1M_s2"])
     p.add_argument("--out", type=Path, required=True)
+    add_data_option(p)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--seeds", nargs="+", type=int, default=[42, 1, 2])
     p.add_argument("--workers", type=int, default=2)
@@ -128,13 +134,14 @@ def main() -> int:
     args = p.parse_args()
     start = time.time()
     work = args.out / "work"
-    prepare(args.communities, work, args.variants, args.seeds)
+    communities = [community_folder(args.data, name) for name in args.communities]
+    prepare(communities, work, args.variants, args.seeds)
     print(f"prepared in {time.time() - start:.0f} s", flush=True)
     tasks = [
         (str(c), str(work), v, s, str(args.out))
         for s in args.seeds
         for v in args.variants
-        for c in args.communities
+        for c in communities
     ]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:

@@ -1,6 +1,6 @@
 """Sharper edge weights for the Leiden graph: each link weighted by cos^p, not cos.
 
-A lead found at the end of session 4, not kept (it did not hold on held-out
+A lead found on 2026-11-27 (commit 3144568), not kept (it did not hold on held-out
 communities): on the 12 kmervae runs of the binning benchmark (and the raw TNF / raw
 feature matrices, clustered the same way) it prints, per power, the near-complete
 genomes of every run and their sum (BENCHMARKS.md, "Choosing the clustering of the

@@ -1,12 +1,13 @@
 """Graph clustering (kNN graph + Leiden) against HDBSCAN on the benchmark's embeddings.
 
-For each community of ``bench/quality/run.py`` and each matrix in its cache (the kmervae
-embeddings of every training seed, raw TNF, raw 8,362 + PCA), scores HDBSCAN + refine
-(the default until session 3) and a grid of Leiden settings; prints one TSV row per (matrix, setting) and,
-at the end, the settings ranked by near-complete genomes summed over kmervae runs.
+For each community of ``bench/quality/run.py`` and each matrix in its output folder
+(``--data``: the kmervae embeddings of every training seed, raw TNF, raw 8,362 + PCA),
+scores HDBSCAN + refine (the default clustering until 2026-11-26, commit 6a96beb) and a grid
+of Leiden settings; writes one JSON line per (matrix, setting) to ``--out`` and prints, at
+the end, the settings ranked by near-complete genomes summed over kmervae runs.
 
     .venv/bin/python bench/tuning/graph_sweep.py --communities g10_1M_s1 g10_1M_s2 \
-        g30_1M_s1 g30_1M_s2 --out bench/.cache/quality/graph_sweep.tsv
+        g30_1M_s1 g30_1M_s2 --out bench/.cache/quality/graph_sweep.jsonl
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
-from common import QUALITY, load, score_labels
+from common import add_data_option, load, score_labels
 
 
-def matrices(name: str, runs: str) -> dict[str, np.ndarray]:
-    folder = QUALITY / "runs" / name
+def matrices(data: Path, name: str, runs: str) -> dict[str, np.ndarray]:
+    folder = data / "runs" / name
     out = {}
     for run in sorted(folder.glob(runs)):
         z = run / "results" / "embeddings" / f"{name}.npy"
@@ -74,6 +75,7 @@ def main(argv=None) -> int:
         help="communities under 20 contigs: keep, unbin or refine (to the nearest cluster)",
     )
     p.add_argument("--out", type=Path, required=True)
+    add_data_option(p)
     args = p.parse_args(argv)
 
     from kmervae.binning.clustering import ClusterParams, cluster_embedding
@@ -82,8 +84,8 @@ def main(argv=None) -> int:
     rows = []
     with open(args.out, "w", encoding="utf-8") as out:
         for name in args.communities:
-            _, names, lengths, genomes = load(name)
-            for run, z in matrices(name, args.runs).items():
+            _, names, lengths, genomes = load(args.data, name)
+            for run, z in matrices(args.data, name, args.runs).items():
                 for leiden_setting in grid:  # None: the default clustering (HDBSCAN)
                     t = time.perf_counter()
                     if leiden_setting is None:

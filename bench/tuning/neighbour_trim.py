@@ -1,4 +1,4 @@
-"""Unbin contigs whose neighbours sit in other bins: a precision step tried in session 5.
+"""Unbin contigs whose neighbours sit in other bins: a precision step tried on 2026-11-27 (commit 9791114).
 
 On the 30-genome communities kmervae's misses are bins of single-strain species at
 precision 0.92-0.94 (recall 0.97-0.99), polluted by a few contigs of the many-strain

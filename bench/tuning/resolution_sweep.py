@@ -1,6 +1,6 @@
 """Leiden resolution against near-complete genomes, kmervae against raw TNF / features.
 
-Session 5's check of how the default resolution (2) fares on the 30-genome communities,
+The check (2026-11-27, commit 2ffd8a7) of how the default resolution (2) fares on the 30-genome communities,
 where kmervae merges *M. tuberculosis* with *M. leprae*, and how each matrix holds up when
 the resolution rises (BENCHMARKS.md, "Choosing the clustering of the embedding").
 

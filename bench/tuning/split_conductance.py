@@ -1,4 +1,4 @@
-"""Tried in session 4, not kept: split a Leiden bin where Leiden, run again inside it,
+"""Tried on 2026-11-27 (commit a549ccc), not kept: split a Leiden bin where Leiden, run again inside it,
 finds a part that is weakly linked to the rest (low conductance).
 
 On the 12 kmervae runs of the binning benchmark (and the raw TNF / raw feature matrices)
@@ -15,13 +15,21 @@ at given thresholds.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "training"))
 import numpy as np
-from common import COMMUNITIES, TRAIN_SEEDS, benchmark_matrices, load, score_labels
+from common import (
+    COMMUNITIES,
+    TRAIN_SEEDS,
+    add_data_option,
+    benchmark_matrices,
+    load,
+    score_labels,
+)
 
 from kmervae.binning.clustering import leiden_partition, neighbour_graph, normalize
 
@@ -67,11 +75,18 @@ def split(graph, labels, lengths, tau: float, rounds: int = 3) -> np.ndarray:
 
 
 def main() -> None:
-    mode, taus = sys.argv[1], [float(t) for t in sys.argv[2:]]
-    for name in COMMUNITIES:
-        _, names, lengths, genomes = load(name)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("mode", choices=("phi", "score"), help="list candidate parts, or score splits")
+    p.add_argument("taus", type=float, nargs="*", help="score: conductance thresholds")
+    p.add_argument("--communities", nargs="+", default=list(COMMUNITIES))
+    p.add_argument("--train-seeds", type=int, nargs="+", default=list(TRAIN_SEEDS))
+    add_data_option(p)
+    args = p.parse_args()
+    mode, taus = args.mode, args.taus
+    for name in args.communities:
+        _, names, lengths, genomes = load(args.data, name)
         lengths, genomes = np.asarray(lengths), np.asarray(genomes)
-        for matrix, path in benchmark_matrices(name, TRAIN_SEEDS).items():
+        for matrix, path in benchmark_matrices(args.data, name, args.train_seeds).items():
             graph = neighbour_graph(normalize(np.load(path)), 30)
             base = leiden_partition(graph, RESOLUTION)
             if mode == "phi":

@@ -1,25 +1,34 @@
-"""Near-complete genomes and ARI of the default clustering at several ``pca_dims``, on
-saved embeddings of benchmark communities (BENCHMARKS.md, "Choosing the training
-defaults").
+"""Near-complete genomes and ARI of HDBSCAN + refine (the default clustering when this
+was measured) at several ``pca_dims``, on saved embeddings of benchmark communities
+(BENCHMARKS.md, "Choosing the training defaults", "Clustering dimensions").
 
     .venv/bin/python bench/tuning/training/pca_dims.py g10_1M_s1:EMB.npy g10_1M_s2:EMB.npy ...
+
+Each argument names a community (its labels are read from ``--data``, the folder
+``bench/quality/run.py`` wrote) and an embedding of its contigs.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import numpy as np
-from common import load, score
+from common import add_data_option, load, score
 
 DIMS = (8, 16, 24, 32, 64, 0)
 
 
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("embeddings", nargs="+", metavar="COMMUNITY:EMBEDDING.npy")
+    add_data_option(p)
+    args = p.parse_args()
     totals: dict[int, list] = {d: [] for d in DIMS}
-    for arg in sys.argv[1:]:
-        name, path = arg.split(":", 1)
-        _, names, lengths, genomes = load(name)
+    for arg in args.embeddings:
+        name, sep, path = arg.partition(":")
+        if not sep:
+            p.error(f"{arg!r}: expected COMMUNITY:EMBEDDING.npy")
+        _, names, lengths, genomes = load(args.data, name)
         z = np.load(path)
         cells = []
         for d in DIMS:

@@ -6,6 +6,9 @@ at resolutions 1-4, 15 at 2).
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 EMB.npy [EMB.npy ...]
     .venv/bin/python bench/tuning/training/score_embeddings.py g10_1M_s1 --inputs
 
+The community's labels and features are read from ``--data`` (the folder
+``bench/quality/run.py`` wrote).
+
 ``--inputs`` scores the raw feature matrix as the model sees it, under each k-mer
 transform (z-scored; all columns, and PCA to 16), and by contig length. ``--pair A B``
 adds how much two genomes mix among each other's 30 nearest neighbours (e.g.
@@ -21,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from common import load
+from common import add_data_option, load
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -56,14 +59,14 @@ def cross_share(x, genomes, a: str, b: str, k: int = 30) -> float:
     return float(np.mean(shares))
 
 
-def score_inputs(name: str) -> None:
+def score_inputs(data: Path, name: str) -> None:
     import numpy as np
 
     from kmervae.binning.clustering import normalize, pca_reduce
     from kmervae.binning.evaluation import zscore
     from kmervae.vae.model import transform_features
 
-    c, _, lengths, genomes = load(name)
+    c, _, lengths, genomes = load(data, name)
     g = np.unique(genomes, return_inverse=True)[1]
     features = np.load(c["features"])
     for transform in ("clr", "none"):
@@ -77,22 +80,23 @@ def score_inputs(name: str) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("community")
     p.add_argument("embeddings", nargs="*", type=Path)
     p.add_argument("--inputs", action="store_true", help="score the raw inputs instead")
     p.add_argument(
         "--pair", nargs=2, metavar="GENOME", help="also: how much two genomes mix (cross_share)"
     )
+    add_data_option(p)
     args = p.parse_args()
     if args.inputs:
-        return score_inputs(args.community)
+        return score_inputs(args.data, args.community)
 
     import numpy as np
     from common import score, score_labels
     from graph_sweep import leiden
 
-    _, names, lengths, genomes = load(args.community)
+    _, names, lengths, genomes = load(args.data, args.community)
     g = np.unique(genomes, return_inverse=True)[1]
     for path in args.embeddings:
         z = np.load(path)
