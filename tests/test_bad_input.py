@@ -125,7 +125,7 @@ def test_late_failure_replaces_neither_matrix_nor_index(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         featurize(two, out, index)
     assert (out.read_bytes(), index.read_bytes()) == before
-    assert not list(tmp_path.glob(".*.partial"))
+    assert not list(tmp_path.glob(".partial.*"))
 
 
 def test_same_path_for_two_outputs_is_refused(tmp_path):
@@ -180,9 +180,9 @@ def test_sigterm_removes_partial_outputs(tmp_path):
         writer.write(f">a\n{GOOD}\n" * 1)  # one record, then the pipe stalls
         writer.flush()
         deadline = time.monotonic() + 30
-        while not list(out.glob(".*.partial")) and time.monotonic() < deadline:
+        while not list(out.glob(".partial.*")) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert list(out.glob(".*.partial")), "the run should have started writing"
+        assert list(out.glob(".partial.*")), "the run should have started writing"
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM

@@ -88,7 +88,7 @@ def test_npy_writer_header_is_read_by_numpy(tmp_path):
         writer.write(rows[2:])
     loaded = np.load(tmp_path / "x.npy", mmap_mode="r")
     np.testing.assert_array_equal(loaded, rows)
-    assert not list(tmp_path.glob(".*partial"))
+    assert not list(tmp_path.glob(".partial.*"))
 
 
 def test_gc_agrees_with_biopython(tmp_path, rng):

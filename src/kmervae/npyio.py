@@ -3,13 +3,16 @@
 The number of contigs is known only at the end of a FASTA file, so a matrix is written with
 a fixed-size header that is rewritten with the final shape when the writer closes. Files
 are written under a temporary name and renamed on success: an interrupted or failed step
-never leaves a half-written matrix under the real name.
+never leaves a half-written matrix under the real name. :func:`atomic_path` does the same
+for any single file (a model, a picture, a JSON record), :func:`atomic_outputs` for several
+files that must appear together.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +36,31 @@ def _header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:
     return _MAGIC + len(text).to_bytes(2, "little") + text.encode("latin-1")
 
 
-def temporary_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.partial")
+def temporary_path(path: str | os.PathLike) -> Path:
+    """The hidden sibling of ``path`` that an output is written to before it is renamed.
+
+    The real name stays at the end, so writers that choose the format by the file's
+    extension (Keras, Matplotlib) write the same format to it.
+    """
+    path = Path(path)
+    return path.with_name(f".partial.{path.name}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write; rename it to ``path`` if the block
+    succeeds, remove it if the block fails. Readers of ``path`` never see a half-written
+    file, and a failed step leaves no file behind under the real name.
+
+    For several files that must appear together use :func:`atomic_outputs`.
+    """
+    tmp = temporary_path(path)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
 
 
 class AtomicOutput:

@@ -8,9 +8,9 @@ import platform
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 
 from kmervae import __version__
+from kmervae.npyio import atomic_path
 
 #: Packages whose versions are recorded in every provenance file and log.
 RECORDED_PACKAGES = (
@@ -49,7 +49,5 @@ def provenance(**extra) -> dict:
 
 def write_json_atomic(path: str | os.PathLike, data: dict) -> None:
     """Write JSON to ``path`` through a temporary file, so no half-written file is left."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
