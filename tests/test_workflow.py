@@ -217,3 +217,34 @@ def test_scattered_counting_gives_the_same_matrix(workdir):
     assert (workdir / target).read_bytes() == whole
     assert (workdir / "results/features/first.contigs.tsv").read_bytes() == whole_index
     assert not list((workdir / "results").glob("chunks/**/*.npy"))  # temporary
+
+
+def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):
+    """train_samples: [first] with a second sample (whose name holds a '.'): the model is
+    trained on first alone, and both samples are embedded and binned with it."""
+    records, _ = _two_genome_contigs(rng, "b", 12)
+    write_fasta(workdir / "in" / "sec.ond.fa", records)
+    (workdir / "config.yaml").write_text(
+        "input_dir: in\nsamples: samples.tsv\ntrain_samples: [first]\n"
+        "vae: {epochs: 1, batch_size: 8, seed: 3, encoder_widths: [[16, 8], [8, 4], [4, 4]],"
+        " shared_widths: [16], latent_dim: 4}\n"
+        "min_bin_size: 10000\nclustering: {min_cluster_size: 5}\n"
+    )
+    targets = [
+        "results/model/provenance.json",
+        *(f"results/clusters/{sample}.tsv" for sample in ("first", "sec.ond")),
+    ]
+    # substring views are counted for the training sample only; both are embedded
+    jobs = planned_jobs(workdir)
+    assert {("count_views", "first"), ("embed", "first"), ("embed", "sec.ond")} <= jobs
+    assert ("count_views", "sec.ond") not in jobs
+    result = snakemake(workdir, *targets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    provenance = json.loads((workdir / "results/model/provenance.json").read_text())
+    assert [Path(s["path"]).name for s in provenance["training_samples"]] == ["first.npy"]
+    for sample in ("first", "sec.ond"):
+        index = (workdir / f"results/features/{sample}.contigs.tsv").read_text().splitlines()
+        embedding = np.load(workdir / f"results/embeddings/{sample}.npy")
+        assert embedding.shape == (len(index) - 1, 4), sample
+        clusters = (workdir / f"results/clusters/{sample}.tsv").read_text().splitlines()
+        assert clusters[0] == "clustername\tcontigname" and len(clusters) == len(index)

@@ -2,7 +2,8 @@
 
 
 rule cluster:
-    """Cluster a sample's embedding into bins; write bins of >= min_bin_size bp as FASTA."""
+    """Cluster a sample's embedding into bins; write bins of >= min_bin_size bp as FASTA,
+    and the bins in the CAMI binning format for AMBER."""
     input:
         embedding="results/embeddings/{sample}.npy",
         index="results/features/{sample}.contigs.tsv",
@@ -16,6 +17,7 @@ rule cluster:
             subcategory="{sample}",
             labels={"sample": "{sample}", "table": "clusters"},
         ),
+        cami="results/clusters/{sample}.binning",
         bins=directory("results/bins/{sample}"),
         summary=report(
             "results/bins/{sample}.summary.tsv",
@@ -39,7 +41,7 @@ rule cluster:
     shell:
         "kmervae cluster {input.embedding:q} --index {input.index:q}"
         " --features {input.features:q} --fasta {input.fasta:q} --sample {wildcards.sample}"
-        " --clusters {output.clusters:q} --bins-dir {output.bins:q}"
+        " --clusters {output.clusters:q} --cami {output.cami:q} --bins-dir {output.bins:q}"
         " --summary {output.summary:q} --threads {threads} {params.options} 2> {log:q}"
 
 
@@ -72,8 +74,8 @@ rule evaluate:
         "../../envs/binning.yaml"
     threads: 1
     resources:
-        mem_mb=cluster_mem_mb,
-        runtime=cluster_runtime,
+        mem_mb=evaluate_mem_mb,
+        runtime=evaluate_runtime,
     shell:
         "kmervae evaluate --clusters {input.clusters:q} --index {input.index:q}"
         " --labels {input.labels:q} --embedding {input.embedding:q}"
@@ -110,8 +112,8 @@ rule plot:
         "../../envs/binning.yaml"
     threads: 1
     resources:
-        mem_mb=cluster_mem_mb,
-        runtime=cluster_runtime,
+        mem_mb=plot_mem_mb,
+        runtime=plot_runtime,
     params:
         labels=labels_option,
         min_bin_size=config["min_bin_size"],

@@ -201,6 +201,43 @@ def cluster_runtime(wildcards, input, threads, attempt):
     return int(10 + attempt * quadratic)
 
 
+# evaluate and plot run on one thread. Their figures were measured with `/usr/bin/time -v`
+# on synthetic samples of 25 genomes with a 256-wide embedding.
+
+
+def evaluate_mem_mb(wildcards, input, attempt):
+    """MB: the k-means baselines read the feature rows of at most 10,000 labelled contigs
+    (335 MB of float32) and copy them to z-score and reduce them: peaks of 1.8 GB on 10,000
+    contigs and 2.8 GB on 40,000, where the memory-mapped rows count with their read-ahead;
+    larger samples still read 10,000 rows. 3 GB, and 2 kB per contig for the names, labels
+    and bins; doubled per retry."""
+    contigs = index_contigs(input.index)
+    return int((3000 + contigs * 2048 / 1e6) * 2 ** (attempt - 1))
+
+
+def evaluate_runtime(wildcards, input, attempt):
+    """Minutes: k-means at k = the number of genomes on at most 10,000 contigs took 22 s
+    of CPU with 25 genomes, whether the sample had 10,000 or 40,000 contigs; it grows with
+    the number of genomes, so 15 minutes cover several hundred. Longer on each retry."""
+    return int(attempt * (15 + index_contigs(input.index) / 1_000_000))
+
+
+def plot_mem_mb(wildcards, input, attempt):
+    """MB: peaks of 0.25 GB on 10,000 contigs and 0.70 GB on 200,000 (the embedding is read
+    whole: 1 kB of the 2.3 kB per contig). 1 GB, twice the embedding and 1.5 kB per contig;
+    doubled per retry."""
+    embedding_mb = os.path.getsize(input.embedding) / 1e6
+    contigs = index_contigs(input.index)
+    return int((1000 + 2 * embedding_mb + contigs * 1500 / 1e6) * 2 ** (attempt - 1))
+
+
+def plot_runtime(wildcards, input, attempt):
+    """Minutes: t-SNE of at most 5,000 contigs took about 40 s of CPU, the PCA and drawing
+    of every contig about 4 s per 100,000 (49 s in all on 200,000 contigs); generous,
+    and longer on each retry."""
+    return int(attempt * (10 + index_contigs(input.index) / 500_000))
+
+
 def labels_of(wildcards):
     """The labels TSV (contig, genome) of a sample that has one."""
     return SAMPLES[wildcards.sample].labels
