@@ -12,7 +12,7 @@ No FASTA is written, so bin files are not part of the timing (writing them is on
 streaming pass over the FASTA).
 
     .venv/bin/python bench/cluster_speed.py                    # 10 k and 100 k
-    .venv/bin/python bench/cluster_speed.py --sizes 10000 -- --algorithm medoid
+    .venv/bin/python bench/cluster_speed.py --sizes 10000 -- --algorithm hdbscan
 """
 
 from __future__ import annotations
