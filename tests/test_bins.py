@@ -1,4 +1,5 @@
-"""Bin FASTA files, the bin summary and atomic outputs of ``kmervae cluster``."""
+"""Bin FASTA files, the bin summary, the CAMI binning and atomic outputs of
+``kmervae cluster``."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def sample(tmp_path):
 
 def outputs(d):
     return ["--clusters", d / "out" / "c.tsv", "--summary", d / "out" / "s.tsv",
-            "--bins-dir", d / "out" / "bins"]  # fmt: skip
+            "--bins-dir", d / "out" / "bins", "--cami", d / "out" / "c.binning"]  # fmt: skip
 
 
 def independent_parse(path):
@@ -149,6 +150,7 @@ def test_failure_leaves_no_outputs(sample, tmp_path):
     assert not (d / "out" / "bins").exists()
     assert not (d / "out" / "s.tsv").exists()
     assert not (d / "out" / "c.tsv").exists()
+    assert not (d / "out" / "c.binning").exists()
     assert [p.name for p in (d / "out").iterdir()] == []  # no temporary leftovers
 
 
@@ -160,7 +162,7 @@ def test_rerun_replaces_old_bins(sample):
                  "--min-bin-size", "1"])  # fmt: skip
     names = sorted(p.name for p in (d / "out" / "bins").iterdir())
     assert "stale.fna" not in names and len(names) == 3
-    assert sorted(p.name for p in (d / "out").iterdir()) == ["bins", "c.tsv", "s.tsv"]
+    assert sorted(p.name for p in (d / "out").iterdir()) == ["bins", "c.binning", "c.tsv", "s.tsv"]
 
 
 def test_bins_dir_needs_fasta(sample):

@@ -6,15 +6,17 @@ import argparse
 
 import numpy as np
 import pytest
+import yaml
+from conftest import REPO
 from sklearn.metrics import adjusted_rand_score
 
 from kmervae.binning.clustering import (
+    DEFAULT_MIN_BIN_SIZE,
     NEIGHBOUR_BLOCK_ELEMENTS,
     UNBINNED,
     ClusterParams,
     cluster_embedding,
     load_embedding,
-    medoid_clustering,
     name_bins,
     nearest_neighbours,
     neighbour_block_bytes,
@@ -22,9 +24,9 @@ from kmervae.binning.clustering import (
     normalize,
     read_clusters,
     singletons_to_unbinned,
-    valley_threshold,
 )
 from kmervae.commands import cluster as cluster_command
+from kmervae.commands.options import command_options, settings_from_args
 from kmervae.errors import InputError, KmervaeError
 
 
@@ -46,10 +48,9 @@ def blobs(n_blobs=4, per_blob=40, dim=32, noise=0.15, seed=0):
         ClusterParams(algorithm="leiden", neighbors=15, resolution=1.0),
         ClusterParams(algorithm="hdbscan"),
         ClusterParams(algorithm="hdbscan", pca_dims=0),
-        ClusterParams(algorithm="medoid"),
         ClusterParams(algorithm="kmeans", k=4),
     ],
-    ids=["default", "leiden-15nn", "hdbscan", "hdbscan-no-pca", "medoid", "kmeans"],
+    ids=["default", "leiden-15nn", "hdbscan", "hdbscan-no-pca", "kmeans"],
 )
 def test_separates_blobs(params):
     z, truth, lengths = blobs()
@@ -114,10 +115,6 @@ def test_leiden_higher_resolution_gives_more_smaller_bins():
     assert counts[1] < counts[2] < counts[3]
 
 
-def test_default_is_leiden():
-    assert ClusterParams().algorithm == "leiden"
-
-
 def test_kmeans_needs_k():
     z, _, lengths = blobs()
     with pytest.raises(KmervaeError, match="--k"):
@@ -139,21 +136,6 @@ def test_normalize_centres_and_scales():
     assert np.allclose(x[0], np.array([1, 2]) / np.sqrt(5))
     assert np.allclose(x[1], -x[0])
     assert np.array_equal(x[2], [0, 0])
-
-
-def test_valley_threshold():
-    # a tight group near 0.02 and a far group near 0.4: the valley lies between
-    d = np.concatenate([np.full(50, 0.02), np.full(200, 0.4)])
-    t = valley_threshold(d)
-    assert 0.03 < t < 0.4
-    # everything far away, density still rising at the end of the peak range: no valley
-    assert valley_threshold(np.linspace(0.1, 0.5, 100), peak_max=0.1) is None
-
-
-def test_medoid_every_row_labelled():
-    z, _, lengths = blobs(n_blobs=3, per_blob=15)
-    labels = medoid_clustering(normalize(z), lengths)
-    assert (labels >= 0).all()
 
 
 def test_singletons_to_unbinned():
@@ -292,40 +274,71 @@ def test_through_the_cli(tmp_path, monkeypatch, capsys):
     assert "--min-bin-size" in capsys.readouterr().out
 
 
+def test_min_bin_size_default_is_the_workflow_schema_default():
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["min_bin_size"]["default"] == DEFAULT_MIN_BIN_SIZE
+    assert ClusterParams().min_bin_size == DEFAULT_MIN_BIN_SIZE
+
+
+def test_cami_binning_lists_every_binned_contig_once_with_its_bin(tmp_path):
+    z, _, lengths = blobs()
+    names = [f"contig_{i}" for i in range(len(z))]
+    z[5] = 50.0  # an outlier far from everything: unbinned
+    index = write_index(tmp_path / "idx.tsv", names, lengths)
+    np.save(tmp_path / "emb.npy", z)
+    clusters, cami = tmp_path / "clusters.tsv", tmp_path / "S1.binning"
+    run_cluster([tmp_path / "emb.npy", "--index", index, "--clusters", clusters,
+                 "--cami", cami, "--sample", "S1"])  # fmt: skip
+    bin_of = dict(line.split("\t")[::-1] for line in clusters.read_text().splitlines()[1:])
+    assert bin_of["contig_5"] == UNBINNED
+    text = cami.read_text()
+    assert text.endswith("\n")
+    lines = text.splitlines()
+    assert lines[:2] == ["@Version:0.9.1", "@SampleID:S1"]
+    body = [line for line in lines[2:] if line]  # CAMI readers skip blank lines
+    assert body[0] == "@@SEQUENCEID\tBINID"
+    rows = [line.split("\t") for line in body[1:]]
+    assert all(len(row) == 2 for row in rows)
+    contigs = [contig for contig, _ in rows]
+    assert len(contigs) == len(set(contigs))
+    assert dict(rows) == {c: b for c, b in bin_of.items() if b != UNBINNED}
+
+
 @pytest.mark.parametrize(
     "settings",
     [
         {},
         {"algorithm": "kmeans", "k": 7, "seed": 3},
-        {"pca_dims": 8, "selection": "leaf"},
-        {"algorithm": "leiden", "neighbors": 10, "resolution": 1.5},
+        {"algorithm": "hdbscan", "pca_dims": 8, "selection": "eom", "min_samples": 3},
+        {"algorithm": "hdbscan", "refine": False, "refine_steps": 0},
+        {"algorithm": "leiden", "neighbors": 10, "resolution": 1},
+        {"min_bin_size": 0},
     ],
 )
 def test_workflow_options_round_trip_through_the_parser(settings):
-    import argparse
-
-    from kmervae.binning.clustering import ClusterParams
-    from kmervae.commands import cluster
-
     parser = argparse.ArgumentParser()
-    cluster.add_arguments(parser)
-    args = parser.parse_args(
-        ["e.npy", "--index", "i", "--clusters", "c", *cluster.options_for(settings)]
-    )
-    got = ClusterParams(**{name: getattr(args, name) for name in cluster.SETTINGS})
-    assert got == ClusterParams(**settings)
+    cluster_command.add_arguments(parser)
+    options = command_options(ClusterParams, settings)
+    args = parser.parse_args(["e.npy", "--index", "i", "--clusters", "c", *options])
+    assert ClusterParams(**settings_from_args(ClusterParams, args)) == ClusterParams(**settings)
 
 
-def test_workflow_options_reject_unknown_and_invalid_settings():
-    from kmervae.commands import cluster
-    from kmervae.errors import KmervaeError
-
-    with pytest.raises(KmervaeError, match="unknown clustering settings"):
-        cluster.options_for({"algo": "kmeans"})
-    with pytest.raises(KmervaeError, match="needs --k"):
-        cluster.options_for({"algorithm": "kmeans"})
-    with pytest.raises(KmervaeError, match="--neighbors"):
-        cluster.options_for({"algorithm": "leiden", "neighbors": 0})
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"algo": "kmeans"}, r"unknown clustering settings \['algo'\]"),
+        ({"radius": 0.06}, r"unknown clustering settings \['radius'\]"),
+        ({"algorithm": "medoid"}, "invalid choice: 'medoid'"),
+        ({"algorithm": "kmeans"}, "needs --k"),
+        ({"algorithm": "leiden", "neighbors": 0}, "--neighbors"),
+        ({"neighbors": 1.5}, "--neighbors: invalid int value"),
+        ({"refine": "no"}, "refine must be true or false"),
+        ({"min_samples": None}, "min_samples must be set"),
+    ],
+)
+def test_workflow_options_reject_unknown_and_invalid_settings(settings, message):
+    with pytest.raises(KmervaeError, match=message):
+        command_options(ClusterParams, settings, what="clustering settings")
 
 
 def test_refine_gives_noise_to_the_nearest_cluster_and_moves_centroids():
@@ -338,7 +351,7 @@ def test_refine_gives_noise_to_the_nearest_cluster_and_moves_centroids():
     labels = np.array([0, 0, 0, 1, 1, 1, -1, -1, 0])
     refined = refine_clusters(x, labels, steps=20)
     assert refined.tolist() == [0, 0, 0, 1, 1, 1, 0, 1, 1]
-    assert refine_clusters(x, np.full(9, -1)).tolist() == [-1] * 9  # nothing to refine
+    assert refine_clusters(x, np.full(9, -1), steps=20).tolist() == [-1] * 9  # no clusters
 
 
 @pytest.mark.parametrize("algorithm", ["hdbscan", "leiden"])

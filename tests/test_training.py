@@ -10,18 +10,20 @@ import argparse
 import gzip
 import itertools
 import json
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-from vae_testdata import synthetic_features, write_synthetic_matrix
+from vae_testdata import write_synthetic_matrix, z_mean
 
 from kmervae.errors import InputError, KmervaeError
 from kmervae.features.layout import N_FEATURES
 from kmervae.vae.config import VAEConfig
-from kmervae.vae.data import MatrixSource, RunningMoments, split_rows
-from kmervae.vae.model import embed, load_vae
+from kmervae.vae.data import MatrixSource, RunningMoments, make_batches, split_rows
+from kmervae.vae.model import load_vae
 from kmervae.vae.training import kl_weight_at, read_history, train
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.fna.gz"
@@ -90,6 +92,38 @@ def test_split_is_seeded_and_disjoint():
     assert not np.array_equal(va, split_rows(1000, 0.1, seed=4)[1])
 
 
+def test_each_batch_depends_only_on_seed_epoch_and_index(matrices):
+    """What lets loader_workers > 1 give the same model: threads read batches in any
+    order and at the same time, and each batch still holds the same rows."""
+    source = MatrixSource(matrices)
+    train_rows, _ = split_rows(source.n_rows, 0.2, seed=7)
+    full = np.concatenate([np.load(p) for p in matrices])
+    row_of = {row.tobytes(): r for r, row in enumerate(full)}
+
+    def batches():
+        return make_batches(source, train_rows, 64, shuffle=True, seed=7, drop_remainder=True)
+
+    reference, threaded = batches(), batches()
+    n = len(reference)
+    assert n == len(train_rows) // 64
+    rows_by_epoch = []
+    for epoch in (0, 1):
+        reference.set_epoch(epoch)
+        threaded.set_epoch(epoch)
+        in_order = [reference[i][0] for i in range(n)]
+        with ThreadPoolExecutor(3) as pool:
+            backwards = list(pool.map(lambda i: threaded[i][0], reversed(range(n))))
+        for a, b in zip(in_order, backwards[::-1], strict=True):
+            np.testing.assert_array_equal(a, b)
+        rows = [row_of[row.tobytes()] for batch in in_order for row in batch]
+        # whole batches of distinct training rows
+        assert len(set(rows)) == len(rows) == n * 64
+        assert set(rows) <= set(train_rows.tolist())
+        rows_by_epoch.append(rows)
+    assert rows_by_epoch[0] != rows_by_epoch[1]  # a new order every epoch
+    source.close()
+
+
 def test_running_moments_match_numpy():
     x = np.random.default_rng(0).normal(5, 3, size=(1000, 7))
     m = RunningMoments(7)
@@ -125,9 +159,8 @@ def test_training_writes_outputs(reference_run, matrices):
     assert prov["layout"]["n_features"] == N_FEATURES
     assert prov["versions"]["keras"]
     loaded = keras.saving.load_model(out / "vae.keras")
-    np.testing.assert_array_equal(
-        embed(loaded, matrices[1]), embed(reference_run.model, matrices[1])
-    )
+    rows = np.load(matrices[1])
+    np.testing.assert_array_equal(z_mean(loaded, rows), z_mean(reference_run.model, rows))
 
 
 @pytest.mark.slow
@@ -149,12 +182,19 @@ def test_same_seed_gives_identical_weights(reference_run, matrices, tmp_path):
     again = train(matrices, tmp_path / "again", TINY, plots=False)
     for a, b in zip(_weights(reference_run.model), _weights(again.model), strict=True):
         assert np.array_equal(a, b)
-    assert np.array_equal(embed(reference_run.model, matrices[0]), embed(again.model, matrices[0]))
+    rows = np.load(matrices[0])
+    assert np.array_equal(z_mean(reference_run.model, rows), z_mean(again.model, rows))
 
 
 class Interrupt(keras.callbacks.Callback):
+    """Kills the run (as Ctrl-C would) when epoch ``at_epoch`` (0-based) begins."""
+
+    def __init__(self, at_epoch: int):
+        super().__init__()
+        self.at_epoch = at_epoch
+
     def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 2:
+        if epoch == self.at_epoch:
             raise KeyboardInterrupt("killed")
 
 
@@ -162,7 +202,7 @@ class Interrupt(keras.callbacks.Callback):
 def test_killed_run_resumes_from_checkpoint(reference_run, matrices, tmp_path):
     out = tmp_path / "resumed"
     with pytest.raises(KeyboardInterrupt):
-        train(matrices, out, TINY, extra_callbacks=[Interrupt()], plots=False)
+        train(matrices, out, TINY, extra_callbacks=[Interrupt(at_epoch=2)], plots=False)
     assert not (out / "vae.keras").exists()
     assert [r["epoch"] for r in read_history(out / "history.tsv")] == [1, 2]
     state = json.loads((out / "checkpoint" / "state.json").read_text())
@@ -176,6 +216,113 @@ def test_killed_run_resumes_from_checkpoint(reference_run, matrices, tmp_path):
     assert not (out / "checkpoint").exists()
     # optimizer, BN, sampling seed and data order all restored: same as uninterrupted
     for a, b in zip(_weights(reference_run.model), _weights(result.model), strict=True):
+        assert np.array_equal(a, b)
+
+
+# the learning rate is high enough that val_loss worsens from epoch 3 on: ReduceLROnPlateau
+# lowers the rate after epochs 3 and 4, EarlyStopping ends the run after epoch 5 of 6
+PLATEAU = _tiny(
+    epochs=6, learning_rate=0.03, lr_patience=1, early_stopping_patience=3, kl_warmup_epochs=0
+)
+
+
+def _without_timings(history):
+    return [{k: v for k, v in row.items() if not k.endswith("seconds")} for row in history]
+
+
+@pytest.fixture(scope="module")
+def killed_plateau_run(matrices, tmp_path_factory):
+    """A PLATEAU run killed after epoch 3, while both plateau callbacks hold state."""
+    out = tmp_path_factory.mktemp("killed") / "out"
+    with pytest.raises(KeyboardInterrupt):
+        train(matrices, out, PLATEAU, extra_callbacks=[Interrupt(at_epoch=3)], plots=False)
+    return out
+
+
+@pytest.mark.slow
+def test_resume_restores_early_stopping_and_learning_rate_schedule(
+    matrices, killed_plateau_run, tmp_path
+):
+    whole = train(matrices, tmp_path / "whole", PLATEAU, plots=False)
+    rates = [row["learning_rate"] for row in whole.history]
+    # the scenario this test is about: both callbacks act after the kill
+    assert whole.stopped_early and len(whole.history) < PLATEAU.epochs
+    assert rates[4] < rates[3] < rates[0], rates
+    out = shutil.copytree(killed_plateau_run, tmp_path / "resumed")
+    resumed = train(matrices, out, PLATEAU, plots=False)
+    assert resumed.initial_epoch == 3
+    assert resumed.stopped_early
+    assert _without_timings(resumed.history) == _without_timings(whole.history)
+    for a, b in zip(_weights(whole.model), _weights(resumed.model), strict=True):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_restart_option_discards_the_checkpoint(
+    reference_run, matrices, killed_plateau_run, tmp_path
+):
+    """`kmervae train --restart` trains from scratch where a checkpoint of another
+    configuration would otherwise stop the run: the same model as a fresh run."""
+    import yaml
+
+    from kmervae.commands import train as cmd
+
+    out = shutil.copytree(killed_plateau_run, tmp_path / "out")
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY.to_dict()))
+    parser = argparse.ArgumentParser()
+    cmd.add_arguments(parser)
+    argv = ["--features", *map(str, matrices), "--outdir", str(out)]
+    argv += ["--config", str(tmp_path / "tiny.yaml"), "--no-plots"]
+    with pytest.raises(KmervaeError, match="different configuration"):
+        cmd.run(parser.parse_args(argv))
+    assert cmd.run(parser.parse_args([*argv, "--restart"])) == 0
+    assert not (out / "checkpoint").exists()
+    assert json.loads((out / "provenance.json").read_text())["resumed_from_epoch"] is None
+    history = read_history(out / "history.tsv")
+    assert _without_timings(history) == _without_timings(reference_run.history)
+    model = load_vae(out / "vae.keras")
+    for a, b in zip(_weights(reference_run.model), _weights(model), strict=True):
+        assert np.array_equal(a, b)
+
+
+class ExplodeLearningRate(keras.callbacks.Callback):
+    """From epoch ``at_epoch`` (0-based) on, a learning rate that makes the loss overflow."""
+
+    def __init__(self, at_epoch: int):
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at_epoch:
+            self.model.optimizer.learning_rate.assign(1e30)
+
+
+@pytest.mark.slow
+def test_diverging_training_stops_with_an_error_and_writes_no_model(matrices, tmp_path):
+    out = tmp_path / "out"
+    cfg = _tiny(epochs=3)
+    with pytest.raises(KmervaeError, match=r"diverged.* in epoch 2.*no model written") as err:
+        train(matrices, out, cfg, extra_callbacks=[ExplodeLearningRate(at_epoch=1)])
+    assert "checkpoint of epoch 1 is kept" in str(err.value)
+    assert not (out / "vae.keras").exists()
+    assert not list(out.glob(".partial.*"))
+    # the last good epoch is what stays: its history row and its checkpoint
+    assert [r["epoch"] for r in read_history(out / "history.tsv")] == [1]
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["epoch"] == 1
+    # diverging in the first epoch: nothing to keep, and the message does not claim any
+    with pytest.raises(KmervaeError, match=r"diverged.* in epoch 1") as err:
+        train(matrices, tmp_path / "first", cfg, extra_callbacks=[ExplodeLearningRate(0)])
+    assert "kept" not in str(err.value)
+    assert not (tmp_path / "first" / "vae.keras").exists()
+
+
+@pytest.mark.slow
+def test_loader_workers_do_not_change_the_model(reference_run, matrices, tmp_path):
+    """Each batch is a function of the seed, the epoch and its index only, so threads
+    that read batches in any order give the same model as one thread."""
+    threaded = train(matrices, tmp_path / "threads", _tiny(loader_workers=3), plots=False)
+    assert _without_timings(threaded.history) == _without_timings(reference_run.history)
+    for a, b in zip(_weights(reference_run.model), _weights(threaded.model), strict=True):
         assert np.array_equal(a, b)
 
 
@@ -229,7 +376,7 @@ def demo_with_views(tmp_path_factory):
 
     from kmervae.features.fasta import iter_fasta_records
     from kmervae.features.matrix import featurize
-    from kmervae.features.views import ViewSpec, count_views
+    from kmervae.features.views import count_views
 
     d = tmp_path_factory.mktemp("views")
     fasta = write_fasta(
@@ -240,7 +387,7 @@ def demo_with_views(tmp_path_factory):
         ],
     )
     featurize(fasta, d / "f.npy", d / "f.contigs.tsv")
-    spec = ViewSpec(views=3, seed=1)
+    spec = VAEConfig(views_per_contig=3, seed=1).view_spec()
     count_views(fasta, d / "f.contigs.tsv", d / "v.npy", spec)
     return d / "f.npy", d / "v.npy"
 
@@ -260,8 +407,8 @@ def test_contrastive_training_is_deterministic_and_pulls_views_together(demo_wit
     assert history[-1]["contrastive"] < history[0]["contrastive"]
     assert history[-1]["val_contrastive"] < history[0]["val_contrastive"]
     # a contig's views land nearer to it than to the other contigs
-    z = normalize(embed(runs[0].model, np.load(features)))
-    zv = normalize(embed(runs[0].model, np.load(views)[::3]))
+    z = normalize(z_mean(runs[0].model, np.load(features)))
+    zv = normalize(z_mean(runs[0].model, np.load(views)[::3]))
     sims = zv @ z.T
     assert (np.argsort(-sims, axis=1)[:, :10] == np.arange(len(z))[:, None]).any(1).mean() > 0.5
 
@@ -275,17 +422,6 @@ def test_contrastive_training_needs_matching_views(demo_with_views, tmp_path):
         train([features], tmp_path / "b", cfg, views=[views, views])
     with pytest.raises(InputError, match="expected 4 views x 200 contigs"):
         train([features], tmp_path / "c", _tiny(contrastive_weight=1.0), views=[views])
-
-
-def test_synthetic_generator_is_realistic():
-    x, labels = synthetic_features(40, n_genomes=3, seed=0)
-    assert x.shape == (40, N_FEATURES) and x.dtype == np.float32
-    from kmervae.features.layout import LAYOUT
-
-    for k in (7, 4, 3):
-        np.testing.assert_allclose(x[:, LAYOUT.kmer_slice(k)].sum(1), 1, rtol=1e-5)
-    assert ((x[:, LAYOUT.gc_column] > 0) & (x[:, LAYOUT.gc_column] < 1)).all()
-    assert (x[:, 0] >= 1000).all() and set(labels) <= {0, 1, 2}
 
 
 # --------------------------------------------------------------------------- CLI
@@ -344,18 +480,20 @@ def test_workflow_options_round_trip_through_the_parser(settings):
     """The workflow turns its config into `kmervae train` options; nothing is lost."""
     import argparse
 
-    from kmervae.commands.train import add_arguments, config_from_args, options_for
+    from kmervae.commands.options import command_options
+    from kmervae.commands.train import add_arguments, config_from_args
     from kmervae.vae.config import VAEConfig
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["--features", "x.npy", "--outdir", "o", *options_for(settings)])
+    options = command_options(VAEConfig, settings)
+    args = parser.parse_args(["--features", "x.npy", "--outdir", "o", *options])
     assert config_from_args(args) == VAEConfig.from_dict(settings)
 
 
 def test_workflow_options_reject_unknown_keys():
-    from kmervae.commands.train import options_for
+    from kmervae.commands.options import command_options
     from kmervae.errors import KmervaeError
 
     with pytest.raises(KmervaeError, match="epoch"):
-        options_for({"epoch": 3})
+        command_options(VAEConfig, {"epoch": 3})

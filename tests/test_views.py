@@ -108,14 +108,14 @@ def test_workflow_view_options_round_trip_through_the_parser():
     import argparse
 
     from kmervae.commands import views as cmd
-    from kmervae.vae.config import VAEConfig
+    from kmervae.commands.options import command_options, settings_from_args
+    from kmervae.vae.config import VIEW_SETTINGS, VAEConfig
 
     settings = VAEConfig(views_per_contig=6, view_min_fraction=0.4, view_min_length=500, seed=3)
     parser = argparse.ArgumentParser()
     cmd.add_arguments(parser)
-    args = parser.parse_args(
-        ["x.fa", "--contigs", "c.tsv", "-o", "v.npy", *cmd.options_for(settings)]
-    )
-    assert {n: getattr(args, n) for n in cmd.VIEW_SETTINGS} == {
-        n: getattr(settings, n) for n in cmd.VIEW_SETTINGS
-    }
+    options = command_options(VAEConfig, settings, VIEW_SETTINGS)
+    args = parser.parse_args(["x.fa", "--contigs", "c.tsv", "-o", "v.npy", *options])
+    parsed = VAEConfig.from_dict(settings_from_args(VAEConfig, args, VIEW_SETTINGS))
+    assert parsed.view_spec() == settings.view_spec()
+    assert settings.view_spec() != VAEConfig().view_spec()  # the options carried something

@@ -23,14 +23,16 @@ shell.prefix(
 )
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from kmervae.binning.clustering import neighbour_block_bytes  # noqa: E402
-from kmervae.commands import cluster as cluster_command  # noqa: E402
-from kmervae.commands import views as views_command  # noqa: E402
-from kmervae.commands.train import options_for  # noqa: E402
-from kmervae.vae.config import VAEConfig  # noqa: E402
+from kmervae.binning.clustering import (  # noqa: E402
+    ClusterParams,
+    neighbour_block_bytes,
+)
+from kmervae.commands.options import command_options  # noqa: E402
+from kmervae.vae.config import VIEW_SETTINGS, VAEConfig  # noqa: E402
 from kmervae.samples import (  # noqa: E402
     choose_training_samples,
     discover_samples,
+    no_samples_message,
     name_pattern,
 )
 
@@ -55,17 +57,24 @@ if not TRAINS_MODEL and not Path(MODEL).exists():
 TRAIN_SAMPLES = choose_training_samples(
     SAMPLES, config["train_samples"], f"{MODEL_DIR}/provenance.json"
 )
-# `kmervae train` options from the vae: section, checked here so that a typo stops the
-# workflow before any job runs
-TRAIN_OPTIONS = " ".join(shlex.quote(o) for o in options_for(config["vae"]))
+
+
+def shell_options(cls, settings, names=None, what=None):
+    """The options of a kmervae command that give ``settings`` (of the settings
+    dataclass ``cls``), quoted for the shell. Checked here, with the command's own
+    errors, so that a typo in config.yaml stops the workflow before any job runs."""
+    return " ".join(shlex.quote(o) for o in command_options(cls, settings, names, what))
+
+
+# `kmervae train` options from the vae: section
+TRAIN_OPTIONS = shell_options(VAEConfig, config["vae"], what="vae settings")
 # the contrastive term trains on substring views of the training contigs
 VAE_SETTINGS = VAEConfig.from_dict(config["vae"])
-VIEW_OPTIONS = " ".join(shlex.quote(o) for o in views_command.options_for(VAE_SETTINGS))
-CLUSTER_OPTIONS = " ".join(
-    shlex.quote(o)
-    for o in cluster_command.options_for(
-        {**config["clustering"], "min_bin_size": config["min_bin_size"]}
-    )
+VIEW_OPTIONS = shell_options(VAEConfig, VAE_SETTINGS, VIEW_SETTINGS)
+CLUSTER_OPTIONS = shell_options(
+    ClusterParams,
+    {**config["clustering"], "min_bin_size": config["min_bin_size"]},
+    what="clustering settings",
 )
 LABELLED = [name for name, sample in SAMPLES.items() if sample.labels]
 
@@ -268,6 +277,7 @@ def final_outputs():
                 "results/embeddings/{sample}.npy",
                 "results/embeddings/{sample}.tsv.gz",
                 "results/clusters/{sample}.tsv",
+                "results/clusters/{sample}.binning",
                 "results/bins/{sample}.summary.tsv",
                 "results/plots/{sample}.map.png",
                 "results/plots/{sample}.bins.png",

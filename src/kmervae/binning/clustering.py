@@ -1,7 +1,7 @@
 """Clustering of contig embeddings into bins.
 
 Embeddings are centred (column means subtracted) and scaled to unit length, so that every
-algorithm works on cosine similarity. Four algorithms:
+algorithm works on cosine similarity. Three algorithms:
 
 * ``leiden`` (default): Leiden communities (``leidenalg``, RB configuration model at
   ``resolution``) of the graph that links every contig to its ``neighbors`` nearest
@@ -12,21 +12,15 @@ algorithm works on cosine similarity. Four algorithms:
 * ``hdbscan``: scikit-learn's HDBSCAN on the normalised embedding reduced by PCA to
   ``pca_dims`` components (much faster on large samples), then (``refine``) every noise
   contig to the nearest cluster and spherical k-means steps.
-* ``medoid`` (experimental): iterative medoid clustering on cosine distance, after VAMB. A seed
-  contig (longest contigs first) moves to the densest point near it (the medoid); the
-  distances from the medoid to all contigs not yet clustered are histogrammed, and the
-  cluster is every contig closer than the first valley of that histogram (or than
-  ``radius`` when there is no clear valley). The cluster is removed and the next seed
-  taken. No number of clusters is needed; the cost is one matrix-vector product per step.
-  Its histogram thresholds suit embeddings whose clusters are tight (as in VAMB); on the
-  demo embedding, whose genomes are broad in cosine distance, it finds no valleys.
 * ``kmeans``: k-means with a given number of clusters ``k``.
 
 Contigs that cluster with nothing (a community of one contig, or HDBSCAN noise) are
 *unbinned* (label -1), except a contig of at least ``min_bin_size`` bp, which is a bin of
 its own (a complete genome in one contig).
 
-Distance scale of ``medoid``: d = (1 - cosine similarity) / 2, from 0 (same direction) to 1.
+The settings of every algorithm, with their defaults, are the fields of
+:class:`ClusterParams`; the functions below take them as arguments without defaults of
+their own.
 
 All matrix products run in float32 on one BLAS thread (``threadpool_limits(1)``):
 NumPy's OpenBLAS was seen to crash on large multi-threaded products on some machines. The
@@ -39,7 +33,7 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +44,8 @@ from kmervae.npyio import MatrixReader
 
 log = logging.getLogger(__name__)
 
-ALGORITHMS = ("medoid", "hdbscan", "leiden", "kmeans")
-DEFAULT_ALGORITHM = "leiden"
+ALGORITHMS = ("leiden", "hdbscan", "kmeans")
+HDBSCAN_SELECTIONS = ("leaf", "eom")
 #: Bins smaller than this many bp are not written as FASTA (they stay in the tables).
 DEFAULT_MIN_BIN_SIZE = 200_000
 #: Label of contigs in no bin, in the clusters table.
@@ -59,50 +53,67 @@ UNBINNED = "unbinned"
 CLUSTERS_HEADER = "clustername\tcontigname\n"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterParams:
-    """Settings of :func:`cluster_embedding` (the ``kmervae cluster`` options)."""
+    """Settings of :func:`cluster_embedding`: the options of ``kmervae cluster`` and the
+    keys of the workflow's ``clustering:`` config section. Field docs are the help texts;
+    invalid values raise :class:`KmervaeError` when the settings are made."""
 
-    algorithm: str = DEFAULT_ALGORITHM
+    algorithm: str = field(default="leiden", metadata={"choices": ALGORITHMS})
+    """Clustering algorithm: leiden (communities of the nearest-neighbour graph; needs no
+    number of bins), hdbscan (density clustering, then refine) or kmeans (needs k)."""
     seed: int = 42
+    """Seed of Leiden, PCA and k-means: the same seed gives the same bins."""
     min_bin_size: int = DEFAULT_MIN_BIN_SIZE
-    # medoid
-    radius: float = 0.06
-    max_steps: int = 25
-    peak_max: float = 0.1
-    valley_ratio: float = 0.1
-    # hdbscan
-    min_cluster_size: int = 20
-    min_samples: int | None = 5
-    selection: str = "leaf"
-    pca_dims: int = 16
-    # hdbscan: give noise contigs to the nearest cluster, then spherical k-means steps
-    refine: bool = True
-    refine_steps: int = 20
-    # leiden (on the whole embedding)
+    """Bins of at least this many bp are written as FASTA; a contig this long that clusters
+    with nothing is a bin of its own."""
     neighbors: int = 30
+    """leiden: nearest neighbours (cosine) linked to each contig in the graph."""
     resolution: float = 2.0
-    # kmeans
+    """leiden: resolution of the RB configuration model; higher gives more, smaller bins."""
+    min_cluster_size: int = 20
+    """hdbscan: fewest contigs of a cluster."""
+    min_samples: int = 5
+    """hdbscan: neighbours of a core point; higher leaves more contigs as noise."""
+    selection: str = field(default="leaf", metadata={"choices": HDBSCAN_SELECTIONS})
+    """hdbscan: cluster selection method, leaf (smaller, purer clusters) or eom (excess of
+    mass)."""
+    pca_dims: int = 16
+    """hdbscan: cluster the embedding's first this many principal components (0: all
+    dimensions, no PCA)."""
+    refine: bool = True
+    """hdbscan: give every noise contig to the nearest cluster, then move the centroids by
+    spherical k-means steps (bins far more genomes completely; contigs of genomes too rare
+    to form a cluster land in other bins, where --no-refine leaves them unbinned)."""
+    refine_steps: int = 20
+    """hdbscan with refine: most spherical k-means steps."""
     k: int | None = None
+    """kmeans: number of bins (required by kmeans)."""
     n_init: int = 10
+    """kmeans: restarts from new k-means++ starts; the best is kept."""
+
+    def __post_init__(self):
+        self.check()
 
     def check(self) -> None:
         if self.algorithm not in ALGORITHMS:
             raise KmervaeError(f"unknown clustering algorithm {self.algorithm!r}; use {ALGORITHMS}")
         if self.algorithm == "kmeans" and (self.k is None or self.k < 1):
             raise KmervaeError("--algorithm kmeans needs --k, a number of clusters >= 1")
-        if not 0 < self.radius < 1:
-            raise KmervaeError(f"--radius must be between 0 and 1, got {self.radius}")
         if self.min_cluster_size < 2:
             raise KmervaeError("--min-cluster-size must be at least 2")
-        if self.selection not in ("eom", "leaf"):
-            raise KmervaeError(f"--selection must be 'eom' or 'leaf', got {self.selection!r}")
+        if self.min_samples < 1:
+            raise KmervaeError("--min-samples must be at least 1")
+        if self.selection not in HDBSCAN_SELECTIONS:
+            raise KmervaeError(
+                f"--selection must be one of {HDBSCAN_SELECTIONS}, got {self.selection!r}"
+            )
         if self.neighbors < 1 or not self.resolution > 0:
             raise KmervaeError("--neighbors must be >= 1 and --resolution > 0")
         if self.refine_steps < 0:
             raise KmervaeError("--refine-steps must be >= 0")
-        if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1 or self.max_steps < 1:
-            raise KmervaeError("--min-bin-size, --pca-dims >= 0; --n-init, --max-steps >= 1")
+        if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1:
+            raise KmervaeError("--min-bin-size and --pca-dims must be >= 0, --n-init >= 1")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -140,126 +151,7 @@ def normalize(z: np.ndarray) -> np.ndarray:
     return x
 
 
-# ---------------------------------------------------------------- medoid clustering
-
-_BIN_WIDTH = 0.005
-_X_MAX = 1.0
-_SMOOTH_SIGMA = 0.01
-_MAX_SUB = 512
-
-
-def _smoothing_kernel() -> np.ndarray:
-    half = round(3 * _SMOOTH_SIGMA / _BIN_WIDTH)
-    x = np.arange(-half, half + 1) * _BIN_WIDTH
-    kernel = np.exp(-0.5 * (x / _SMOOTH_SIGMA) ** 2)
-    return kernel / kernel.sum()
-
-
-_KERNEL = _smoothing_kernel()
-
-
-def valley_threshold(
-    distances: np.ndarray, peak_max: float = 0.1, valley_ratio: float = 0.1
-) -> float | None:
-    """Distance of the first valley after the first peak of the distance histogram.
-
-    The histogram (bins of 0.005 over [0, 0.3], smoothed with a Gaussian of sd 0.01) has
-    its peak searched in [0, ``peak_max``]; the valley is the first local minimum after
-    it whose density is at most ``valley_ratio`` times the peak's. None: no such valley.
-    """
-    n_bins = round(_X_MAX / _BIN_WIDTH)
-    hist, _ = np.histogram(distances, bins=n_bins, range=(0.0, _X_MAX))
-    smooth = np.convolve(hist.astype(np.float64), _KERNEL, mode="same")
-    last_peak_bin = max(1, int(peak_max / _BIN_WIDTH))
-    peak = int(np.argmax(smooth[:last_peak_bin]))
-    top = smooth[peak]
-    if top <= 0 or smooth[peak + 1] >= top:
-        return None  # the density still rises at the end of the peak range: no first peak
-    for i in range(peak + 1, n_bins - 1):
-        if smooth[i] <= valley_ratio * top and smooth[i] <= smooth[i + 1]:
-            return (i + 0.5) * _BIN_WIDTH
-    return None
-
-
-def _find_medoid(x, rows, alive, idx, seed: int, cos_radius, max_steps: int):
-    """Walk from ``seed`` to the densest nearby row; its similarities to ``rows``.
-
-    At each step the (up to 512) closest live rows within the radius are compared with
-    each other; the one with most neighbours within the radius (ties: the largest summed
-    similarity, then the first) becomes the medoid, until it stays put.
-    """
-    medoid = seed
-    for step in range(max_steps):
-        sim = rows @ x[medoid]
-        sim[~alive] = -2.0
-        if step == max_steps - 1:
-            break
-        near = np.flatnonzero(sim >= cos_radius)
-        if len(near) <= 2:
-            break
-        if len(near) > _MAX_SUB:
-            near = near[np.argsort(-sim[near], kind="stable")[:_MAX_SUB]]
-        sub = rows[near]
-        pair = sub @ sub.T
-        density = (pair >= cos_radius).sum(axis=1)
-        score = density * 4.0 * len(near) + pair.sum(axis=1, dtype=np.float64)
-        best = int(idx[near[int(np.argmax(score))]])
-        if best == medoid:
-            break
-        medoid = best
-    return medoid, sim
-
-
-def medoid_clustering(
-    x: np.ndarray,
-    lengths: np.ndarray,
-    radius: float = 0.06,
-    max_steps: int = 25,
-    peak_max: float = 0.1,
-    valley_ratio: float = 0.1,
-) -> np.ndarray:
-    """Cluster ids (0, 1, ...) of unit-length rows ``x``; every row gets one.
-
-    Seeds are taken longest contig first (ties: index order), so the result is
-    deterministic. See the module documentation for the algorithm.
-    """
-    n = len(x)
-    labels = np.full(n, -1, dtype=np.int64)
-    # rows not yet clustered, kept compact so that each product reads only those
-    idx = np.arange(n)
-    rows = x
-    alive = np.ones(n, dtype=bool)
-    n_alive = n
-    cos_radius = np.float32(1 - 2 * radius)
-    next_id = 0
-    steps = fallback = 0
-    for seed in np.argsort(-np.asarray(lengths), kind="stable"):
-        # a medoid may wander away from its seed; then the seed, still unclustered,
-        # starts again (every round removes at least the medoid, so this ends)
-        while labels[seed] < 0:
-            if n_alive < 0.7 * len(idx):
-                idx, rows = idx[alive], rows[alive]
-                alive = np.ones(len(idx), dtype=bool)
-            medoid, sim = _find_medoid(x, rows, alive, idx, int(seed), cos_radius, max_steps)
-            steps += 1
-            dist = (1.0 - sim) * 0.5
-            threshold = valley_threshold(dist[alive], peak_max, valley_ratio)
-            if threshold is None:
-                threshold = radius
-                fallback += 1
-            inside = alive & (dist <= threshold)
-            inside[idx == medoid] = True  # rounding must not leave the medoid out
-            members = np.flatnonzero(inside)
-            labels[idx[members]] = next_id
-            alive[members] = False
-            n_alive -= len(members)
-            next_id += 1
-    log.debug("medoid clustering: %d clusters, %d rounds, %d without a valley", next_id, steps,
-              fallback)  # fmt: skip
-    return labels
-
-
-# ---------------------------------------------------------------- other algorithms
+# ---------------------------------------------------------------- algorithms
 
 
 def pca_reduce(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
@@ -277,11 +169,11 @@ def pca_reduce(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
 
 def hdbscan_clustering(
     x: np.ndarray,
-    min_cluster_size: int = 20,
-    min_samples: int | None = 2,
-    selection: str = "eom",
-    pca_dims: int = 16,
-    seed: int = 42,
+    min_cluster_size: int,
+    min_samples: int,
+    selection: str,
+    pca_dims: int,
+    seed: int,
 ) -> np.ndarray:
     """HDBSCAN labels of unit-length rows ``x`` (-1: noise), after PCA if ``pca_dims``."""
     from sklearn.cluster import HDBSCAN
@@ -291,8 +183,7 @@ def hdbscan_clustering(
     if pca_dims and pca_dims < x.shape[1]:
         x = pca_reduce(x, pca_dims, seed)
     min_cluster_size = min(min_cluster_size, len(x))
-    if min_samples is not None:
-        min_samples = min(min_samples, len(x))
+    min_samples = min(min_samples, len(x))
     with threadpool_limits(1):
         model = HDBSCAN(
             min_cluster_size=min_cluster_size,
@@ -304,7 +195,7 @@ def hdbscan_clustering(
     return np.where(labels >= 0, labels, -1).astype(np.int64)
 
 
-def refine_clusters(x: np.ndarray, labels: np.ndarray, steps: int = 20) -> np.ndarray:
+def refine_clusters(x: np.ndarray, labels: np.ndarray, steps: int) -> np.ndarray:
     """Every contig to its nearest cluster (cosine), then spherical k-means steps.
 
     HDBSCAN finds the cores of genome clusters but leaves their broad fringes as noise
@@ -413,7 +304,7 @@ def neighbour_graph(x: np.ndarray, neighbors: int, threads: int = 1):
     return graph
 
 
-def leiden_partition(graph, resolution: float, seed: int = 42) -> np.ndarray:
+def leiden_partition(graph, resolution: float, seed: int = ClusterParams.seed) -> np.ndarray:
     """Community per vertex of a weighted igraph graph: Leiden on the RB configuration
     model at ``resolution``, iterated until stable. Deterministic for a seed."""
     import leidenalg
@@ -430,7 +321,7 @@ def leiden_partition(graph, resolution: float, seed: int = 42) -> np.ndarray:
 
 
 def leiden_clustering(
-    x: np.ndarray, neighbors: int = 30, resolution: float = 2.0, seed: int = 42, threads: int = 1
+    x: np.ndarray, neighbors: int, resolution: float, seed: int, threads: int = 1
 ) -> np.ndarray:
     """Leiden communities (RB configuration model at ``resolution``) of the graph that
     links each unit-length row of ``x`` to its ``neighbors`` nearest rows (cosine),
@@ -442,7 +333,7 @@ def leiden_clustering(
     return leiden_partition(neighbour_graph(x, neighbors, threads), resolution, seed)
 
 
-def kmeans_clustering(x: np.ndarray, k: int, seed: int = 42, n_init: int = 10) -> np.ndarray:
+def kmeans_clustering(x: np.ndarray, k: int, seed: int, n_init: int) -> np.ndarray:
     """k-means labels (k-means++ starts, ``n_init`` restarts, seeded)."""
     from sklearn.cluster import KMeans
 
@@ -459,7 +350,6 @@ def cluster_embedding(
     """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc.
     ``threads``: of the neighbour search of ``leiden`` (the rest runs on one); the result
     does not depend on it."""
-    params.check()
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
         raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
@@ -467,11 +357,7 @@ def cluster_embedding(
         return np.zeros(0, dtype=np.int64)
     x = normalize(z)
     with threadpool_limits(1):
-        if params.algorithm == "medoid":
-            labels = medoid_clustering(
-                x, lengths, params.radius, params.max_steps, params.peak_max, params.valley_ratio
-            )
-        elif params.algorithm == "hdbscan":
+        if params.algorithm == "hdbscan":
             labels = hdbscan_clustering(
                 x,
                 params.min_cluster_size,
@@ -549,6 +435,20 @@ def clusters_table_rows(bins: list[Bin], names: list[str], assignment: np.ndarra
             yield f"{b.name}\t{names[i]}\n"
     for i in np.flatnonzero(assignment < 0):
         yield f"{UNBINNED}\t{names[i]}\n"
+
+
+#: Version of the CAMI binning format written by :func:`cami_binning_text`.
+CAMI_VERSION = "0.9.1"
+
+
+def cami_binning_text(bins: list[Bin], names: list[str], sample: str) -> str:
+    """The bins in the CAMI binning format, which AMBER and other CAMI tools read: a
+    header (``@Version``, ``@SampleID``, then the column names ``@@SEQUENCEID  BINID``)
+    and one ``contig  bin`` line per binned contig, bins in order. Unbinned contigs are
+    left out: that is how the format marks a sequence in no bin."""
+    lines = [f"@Version:{CAMI_VERSION}\n", f"@SampleID:{sample}\n", "\n", "@@SEQUENCEID\tBINID\n"]
+    lines.extend(f"{names[i]}\t{b.name}\n" for b in bins for i in b.members)
+    return "".join(lines)
 
 
 def read_clusters(path: str | os.PathLike, names) -> np.ndarray:

@@ -17,16 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmervae.vae.config import VAEConfig, field_help
-
-#: the VAEConfig settings that decide the views (also options of this command)
-VIEW_SETTINGS = (
-    "views_per_contig",
-    "view_min_fraction",
-    "view_max_fraction",
-    "view_min_length",
-    "seed",
-)
+from kmervae.commands.options import add_options, settings_from_args
+from kmervae.vae.config import VIEW_SETTINGS, VAEConfig
 
 
 def add_arguments(parser) -> None:
@@ -35,28 +27,13 @@ def add_arguments(parser) -> None:
         "--contigs", type=Path, required=True, help="contig index of the feature matrix"
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="views matrix (.npy)")
-    defaults = VAEConfig()
-    helps = field_help()
-    for name in VIEW_SETTINGS:
-        default = getattr(defaults, name)
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            type=type(default),
-            default=default,
-            help=f"{helps[name]} (default: %(default)s)",
-        )
-
-
-def options_for(settings: VAEConfig) -> list[str]:
-    """The options of this command that count the views ``settings`` train on (for the
-    workflow)."""
-    return [f"--{name.replace('_', '-')}={getattr(settings, name)}" for name in VIEW_SETTINGS]
+    add_options(parser, VAEConfig, VIEW_SETTINGS)
 
 
 def run(args) -> int:
     from kmervae.features.views import count_views
 
-    settings = {name: getattr(args, name) for name in VIEW_SETTINGS}
-    spec = VAEConfig.from_dict(settings).view_spec()  # validates like the training does
-    count_views(args.fasta, args.contigs, args.output, spec)
+    # built as the training builds them: the same defaults and checks
+    settings = VAEConfig.from_dict(settings_from_args(VAEConfig, args, VIEW_SETTINGS))
+    count_views(args.fasta, args.contigs, args.output, settings.view_spec())
     return 0

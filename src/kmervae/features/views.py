@@ -40,13 +40,16 @@ _VIEW_STREAM = 0x7615
 class ViewSpec:
     """How views are drawn: ``views`` per contig, each ``fraction`` of the contig's
     length, uniform in [min_fraction, max_fraction], but at least ``min_length`` bp (or
-    the whole contig, if shorter)."""
+    the whole contig, if shorter).
 
-    views: int = 4
-    min_fraction: float = 0.3
-    max_fraction: float = 0.8
-    min_length: int = 1000
-    seed: int = 42
+    No defaults here: they are the training's settings
+    (:meth:`kmervae.vae.config.VAEConfig.view_spec`)."""
+
+    views: int
+    min_fraction: float
+    max_fraction: float
+    min_length: int
+    seed: int
 
     def check(self) -> None:
         if self.views < 1:

@@ -1,8 +1,8 @@
 """Every setting of the VAE and its training, with its default, in one dataclass.
 
 This module imports no TensorFlow, so the workflow can validate its configuration
-cheaply. The defaults are the seed's "Final Architecture" (about 10 M parameters);
-the user's original outline is ``encoder_widths=((4096, 2048), (64, 32), (16, 8))``,
+cheaply. The defaults give about 10 M parameters; the project's first outline, a larger
+network, is ``encoder_widths=((4096, 2048), (64, 32), (16, 8))``,
 ``shared_widths=(1024, 512)``.
 """
 
@@ -23,11 +23,21 @@ KMER_TRANSFORMS = ("clr", "none")
 #: keys added after models were first saved, with the value that describes how a model
 #: saved without the key was trained (its default then); used when loading a model
 KEYS_ADDED_LATER = {"length_weighting": "none"}
+#: the settings that decide the substring views (:meth:`VAEConfig.view_spec`), also the
+#: options of ``kmervae views``
+VIEW_SETTINGS = (
+    "views_per_contig",
+    "view_min_fraction",
+    "view_max_fraction",
+    "view_min_length",
+    "seed",
+)
 
 
 @dataclass(frozen=True)
 class VAEConfig:
-    """Architecture, loss and training settings. Field docs are the CLI help texts."""
+    """Architecture, loss and training settings. Field docs are the help texts of the
+    options of ``kmervae train`` (:mod:`kmervae.commands.options`)."""
 
     # --- architecture -------------------------------------------------------------
     encoder_widths: tuple[tuple[int, ...], ...] = ((512, 128), (128, 64), (64, 32))
@@ -38,23 +48,27 @@ class VAEConfig:
     latent_dim: int = 256
     """Size of the latent space z."""
     hierarchical_latent: bool = False
-    """Split z into parts for 7-mers, 4-mers, 3-mers and shared (seed suggestion 5)."""
+    """Split z into parts for 7-mers, 4-mers, 3-mers and shared: each k-mer part comes
+    from its own encoder branch and feeds only its own decoder branch; the shared part
+    feeds all."""
     hierarchical_split: tuple[int, ...] = (4, 2, 1, 1)
     """Relative sizes of the 7-mer, 4-mer, 3-mer and shared latent parts."""
     negative_slope: float = 0.3
     """Slope of LeakyReLU for negative inputs."""
     input_dropout: float = 0.3
-    """Dropout rate on the encoder input, for a denoising VAE (seed suggestion; 0 = off)."""
+    """Dropout rate on the encoder input, for a denoising VAE (0 = off)."""
     # --- input transform ----------------------------------------------------------
-    kmer_transform: str = "none"
+    kmer_transform: str = dataclasses.field(default="none", metadata={"choices": KMER_TRANSFORMS})
     """Transform of k-mer frequencies before standardisation: clr or none."""
     pseudocount: float = 0.5
     """CLR pseudocount in k-mer *count* units (divided by the contig's window count)."""
     # --- loss ---------------------------------------------------------------------
-    loss: str = "sum"
+    loss: str = dataclasses.field(default="sum", metadata={"choices": RECONSTRUCTION_LOSSES})
     """Reconstruction loss: sum (squared error summed over features) or group_balanced
     (mean of the per-group MSEs of 7-mers, 4-mers, 3-mers and GC, times 8,361)."""
-    length_weighting: str = "linear"
+    length_weighting: str = dataclasses.field(
+        default="linear", metadata={"choices": LENGTH_WEIGHTINGS}
+    )
     """Weight of each contig in the reconstruction loss: none, log (log of the length, as
     VAMB) or linear (the length up to length_weight_cap); weights are normalised per
     batch, so the loss keeps its scale."""
@@ -88,11 +102,12 @@ class VAEConfig:
     learning_rate: float = 1e-3
     """Initial Adam learning rate."""
     seed: int = 42
-    """Seed of the validation split, shuffling, initialisation and sampling."""
+    """Seed of the validation split, shuffling, initialisation, sampling and the spans of
+    the substring views."""
     val_fraction: float = 0.1
     """Fraction of contigs held out for validation (seeded split)."""
     reduce_lr: bool = True
-    """Halve the learning rate when val_loss stops improving (seed suggestion 2)."""
+    """Lower the learning rate (times lr_factor) when val_loss stops improving."""
     lr_factor: float = 0.5
     """Factor of ReduceLROnPlateau."""
     lr_patience: int = 10
@@ -239,22 +254,3 @@ class VAEConfig:
             raise KmervaeError(f"file {path}: config must be a mapping of keys to values")
         data.update(overrides)
         return cls.from_dict(data)
-
-
-def field_help() -> dict[str, str]:
-    """The docstring of every field (read from the source), used as CLI help."""
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(VAEConfig))
-    helps: dict[str, str] = {}
-    body = tree.body[0].body
-    for node, nxt in zip(body, [*body[1:], None], strict=True):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(nxt, ast.Expr)
-            and isinstance(getattr(nxt, "value", None), ast.Constant)
-        ):
-            helps[node.target.id] = " ".join(str(nxt.value.value).split())
-    return helps
