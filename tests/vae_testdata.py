@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from kmervae.features.layout import LAYOUT, N_FEATURES, canonical_kmers
+from kmervae.npyio import NpyRowWriter
 
 
 def _genome_profiles(rng: np.random.Generator, n_genomes: int):
@@ -73,16 +74,20 @@ def write_synthetic_matrix(
     rng = np.random.default_rng(seed)
     profiles = _genome_profiles(rng, n_genomes)
     labels = []
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        header = {"descr": "<f4", "fortran_order": False, "shape": (n_contigs, N_FEATURES)}
-        np.lib.format.write_array_header_1_0(f, header)
+    with NpyRowWriter(path, N_FEATURES) as writer:
         for i, a in enumerate(range(0, n_contigs, chunk)):
             b = min(a + chunk, n_contigs)
             x, lab = synthetic_features(
                 b - a, seed=seed * 100_003 + i + 1, _profiles=profiles, **kwargs
             )
-            f.write(np.ascontiguousarray(x, dtype="<f4").tobytes())
+            writer.write(x)
             labels.append(lab)
-    os.replace(tmp, path)
     return np.concatenate(labels)
+
+
+def z_mean(model, rows: np.ndarray) -> np.ndarray:
+    """``z_mean`` of every row through the VAE's own forward pass, all rows in one batch:
+    the reference that the package's embedding (``kmervae.vae.embedding``) is checked
+    against, and a way to compare two models' embeddings."""
+    out = model(np.asarray(rows, dtype=np.float32), training=False)
+    return np.asarray(out["z_mean"])

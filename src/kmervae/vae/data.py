@@ -136,7 +136,12 @@ def _import_pydataset():
 
 
 class _BatchesBase:
-    """Batches of raw feature rows; for training, a new seeded order every epoch."""
+    """Batches of raw feature rows; for training, a new seeded order every epoch.
+
+    The rows of a batch depend only on the seed, the epoch and the batch's index, not on
+    which batches were read before: loader threads (``workers`` > 1) that read batches
+    out of order and at the same time give the same batches, and so the same model.
+    """
 
     def _init(self, source, rows, batch_size, shuffle, seed, drop_remainder, views=None):
         self.source = source

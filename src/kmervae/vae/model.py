@@ -420,10 +420,6 @@ class KmerVAE(keras.Model):
             self.preprocessor.build((None, N_FEATURES))
         self.built = True
 
-    def encode(self, x, training=False):
-        h = self.preprocessor(x)
-        return self.encoder(h, training=training)
-
     def call(self, x, training=False):
         # training with views: x is (contigs, one substring view of each)
         view = None
@@ -531,38 +527,3 @@ def architecture_view(model: KmerVAE) -> keras.Model:
     z_mean, z_log_var = model.encoder(model.preprocessor(inp))
     z = model.sampler([z_mean, z_log_var])
     return keras.Model(inp, model.decoder(z), name="kmervae")
-
-
-def embed(model: KmerVAE, matrix, batch_size: int = 4096) -> np.ndarray:
-    """``z_mean`` of every row of ``matrix`` (a .npy path or an array), in batches.
-
-    A path is streamed row batch by row batch; the matrix is never loaded whole.
-    """
-    from kmervae.vae.data import MatrixSource
-
-    emb = embedding_model(model)
-    out_dim = model.vae_config.latent_dim
-    if isinstance(matrix, (str, bytes)) or hasattr(matrix, "__fspath__"):
-        source = MatrixSource([matrix])
-        n = source.n_rows
-
-        def get(a, b):
-            return source.read(np.arange(a, b))
-    else:
-        source = None
-        n = len(matrix)
-        if matrix.ndim != 2 or matrix.shape[1] != N_FEATURES:
-            raise ValueError(f"expected {N_FEATURES} columns, got shape {matrix.shape}")
-
-        def get(a, b):
-            return np.asarray(matrix[a:b], dtype=np.float32)
-
-    z = np.empty((n, out_dim), dtype=np.float32)
-    try:
-        for a in range(0, n, batch_size):
-            b = min(a + batch_size, n)
-            z[a:b] = np.asarray(emb.predict_on_batch(get(a, b)))
-    finally:
-        if source is not None:
-            source.close()
-    return z
