@@ -13,7 +13,12 @@ and writes, each atomically, into the output directory:
 
 A run that is killed resumes from ``checkpoint/`` when rerun with the same
 configuration and data; with the same seed, a resumed run gives the same weights as
-an uninterrupted one.
+an uninterrupted one. A loss that is not finite stops the run with an error, and no
+model is written.
+
+The steps of :func:`train`, in order: :func:`open_training_data` (matrices, views,
+split), :func:`read_checkpoint`, :func:`prepare_model` (new or restored),
+:func:`fit_epochs` (callbacks, checkpoints) and :func:`write_outputs`.
 """
 
 from __future__ import annotations
@@ -298,6 +303,7 @@ def _seed_states(model: keras.Model) -> list:
 
 
 def _restore_ints(state: dict) -> None:
+    """The callbacks' counters back to ints (the checkpoint stores every value as a float)."""
     for saved in state.get("callbacks", {}).values():
         for key in ("wait", "cooldown_counter", "best_epoch", "stopped_epoch"):
             if saved.get(key) is not None:
