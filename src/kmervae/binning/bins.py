@@ -20,7 +20,7 @@ import numpy as np
 
 from kmervae.errors import InputError
 from kmervae.features.fasta import iter_fasta_records
-from kmervae.npyio import AtomicOutput
+from kmervae.npyio import AtomicOutput, temporary_path
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class AtomicDirectory(AtomicOutput):
 
     def __init__(self, path: str | os.PathLike, max_open: int = 64):
         super().__init__(path)
-        self._tmp = self.path.with_name(f".{self.path.name}.partial")
+        self._tmp = temporary_path(self.path)
         self._old = self.path.with_name(f".{self.path.name}.old")
         self.max_open = max_open
         self._open: OrderedDict[str, object] = OrderedDict()

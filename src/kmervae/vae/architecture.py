@@ -10,7 +10,6 @@ built without it).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sysconfig
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import keras
 
 from kmervae.errors import KmervaeError
-from kmervae.npyio import temporary_path
+from kmervae.npyio import atomic_path
 from kmervae.vae.model import KmerVAE, architecture_view
 
 log = logging.getLogger(__name__)
@@ -55,12 +54,10 @@ def draw_architecture(model: KmerVAE, path: str | Path, dpi: int = 60) -> Path:
         expand_nested=True,
         dpi=dpi,
     )
-    tmp = temporary_path(path)
-    try:
-        graph.write(str(tmp), prog=renderer, format="png")
-    except Exception as err:  # pydot raises several kinds; all mean "not drawn"
-        tmp.unlink(missing_ok=True)
-        raise KmervaeError(f"{renderer} could not draw {path}: {err}") from err
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        try:
+            graph.write(str(tmp), prog=renderer, format="png")
+        except Exception as err:  # pydot raises several kinds; all mean "not drawn"
+            raise KmervaeError(f"{renderer} could not draw {path}: {err}") from err
     log.info("drew %s with %s", path, renderer)
     return path
