@@ -28,8 +28,9 @@ demo: $(STAMP)
 	@echo; echo "The demo's outputs are in demo/results/, its report is demo/results/report.html"
 	@echo "(README.md, 'Outputs'). Your own samples go into resources/fasta/: see 'Running on your data'."
 
+# one worker per core; a test file's tests stay on one worker (they share module fixtures)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
