@@ -148,6 +148,8 @@ def test_cli_features_writes_matrix_and_index(tmp_path, mixed_fasta):
     # the versions of the installed packages, with the default clustering's library
     for package in ("kmervae", "numpy", "leidenalg"):
         assert f"{package} {version(package)}" in result.stderr, package
+    # and the command as typed, whatever Python path runs it
+    assert f"command: kmervae features {mixed_fasta} -o {out}" in result.stderr
 
 
 def _documented_options(command: str) -> set[str]:

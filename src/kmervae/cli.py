@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shlex
 import signal
 import sys
 
@@ -28,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("kmervae.commands.train", "train the three-branch VAE on feature matrices"),
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
     "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),
+    "markers": ("kmervae.commands.markers", "find single-copy marker genes in a sample's contigs"),
     "cluster": ("kmervae.commands.cluster", "cluster contig embeddings into bins (FASTA per bin)"),
     "evaluate": ("kmervae.commands.evaluate", "score bins against known contig origins (labels)"),
     "plot": ("kmervae.commands.plot", "draw the embedding map and bin sizes (PNG)"),
@@ -86,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     from kmervae.provenance import package_versions
 
     versions = ", ".join(f"{k} {v}" for k, v in package_versions().items() if v)
-    logging.getLogger("kmervae").info("%s; command: %s", versions, " ".join(sys.argv))
+    # the command as the user would type it (run as `python -m kmervae`, argv[0] is a path)
+    command = shlex.join(["kmervae", *(sys.argv[1:] if argv is None else argv)])
+    logging.getLogger("kmervae").info("%s; command: %s", versions, command)
     # SLURM and other schedulers stop jobs with SIGTERM: unwind like Ctrl-C, so that
     # temporary outputs are removed
     signal.signal(signal.SIGTERM, _terminate)
