@@ -13,7 +13,12 @@ README = (REPO / "README.md").read_text()
 CODE_MAP = re.search(r"## Code map\n\n```text\n(.*?)```", README, flags=re.S).group(1)
 
 #: stage -> the kmervae subpackages it may import (besides itself and the shared modules)
-ALLOWED = {"features": set(), "vae": {"features"}, "binning": {"features"}}
+ALLOWED = {
+    "features": set(),
+    "vae": {"features"},
+    "markers": {"features"},
+    "binning": {"features", "markers"},
+}
 SHARED = {"errors", "npyio", "progress", "provenance", "samples", "quiet"}
 
 

@@ -21,6 +21,8 @@ RECORDED_PACKAGES = (
     "scikit-learn",
     "igraph",
     "leidenalg",
+    "pyrodigal",
+    "pyhmmer",
     "snakemake",
 )
 

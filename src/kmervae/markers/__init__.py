@@ -1,0 +1,1 @@
+"""Single-copy marker genes: gene calling, HMM search, and bin completeness/contamination."""
