@@ -289,3 +289,56 @@ def test_marker_table_errors_name_the_file_and_line(tmp_path):
     gzip_like.write_bytes(gzip.compress(b"x"))
     with pytest.raises(Exception, match=r"not_table\.tsv"):
         read_marker_table(gzip_like)
+
+
+# --- the bin summary ------------------------------------------------------------------
+
+
+def test_cluster_summary_gains_quality_from_the_marker_table(tmp_path, caplog):
+    import numpy as np
+
+    from kmervae import cli
+
+    names = ["c1", "c2", "c3", "c4", "c5"]
+    lengths = [5000, 4000, 3000, 2000, 1000]
+    records = [(n, "A" * k) for n, k in zip(names, lengths, strict=True)]
+    index = _write_index(tmp_path / "s.contigs.tsv", records)
+    # two obvious groups: c1, c2, c3 and c4, c5
+    z = np.array([[1, 0], [0.99, 0.05], [0.98, -0.05], [-1, 0], [-0.99, 0.05]], dtype=np.float32)
+    np.save(tmp_path / "s.npy", z)
+    table = tmp_path / "s.markers.tsv"
+    table.write_text(
+        "#set\tarc\t5\n#set\tbac\t4\ncontig\tgene\tmarker\tscore\tset\tcoverage\n"
+        # bin 1: bac m1 twice, m2, m3 -> 3 of 4 = 75 %, 1 extra = 25 %; arc a1 -> 20 %
+        "c1\tc1_1\tm1\t50.0\tbac\t0.9\nc1\tc1_2\tm2\t50.0\tbac\t0.9\n"
+        "c1\tc1_2\ta1\t40.0\tarc\t0.9\nc2\tc2_1\tm1\t50.0\tbac\t0.9\n"
+        "c3\tc3_4\tm3\t50.0\tbac\t0.9\n"
+    )  # bin 2 (c4, c5) has no marker
+    summary = tmp_path / "s.summary.tsv"
+    argv = ["cluster", str(tmp_path / "s.npy"), "--index", str(index), "--markers", str(table)]
+    argv += ["--clusters", str(tmp_path / "c.tsv"), "--summary", str(summary)]
+    argv += ["--algorithm", "kmeans", "--k", "2", "--min-bin-size", "1000", "--sample", "s"]
+    assert cli.main(argv) == 0
+    lines = [line.split("\t") for line in summary.read_text().splitlines()]
+    assert lines[0][-4:] == ["completeness", "contamination", "quality", "marker_set"]
+    assert [row[-4:] for row in lines[1:]] == [
+        ["75.0", "25.0", "low", "bac"],
+        ["0.0", "0.0", "low", ""],
+    ]
+    assert "1 of 2 bins hold no marker gene" in caplog.text
+
+
+def test_cluster_rejects_a_marker_table_of_other_contigs(tmp_path):
+    import numpy as np
+
+    index = _write_index(tmp_path / "s.contigs.tsv", [("c1", "A" * 5000)])
+    np.save(tmp_path / "s.npy", np.ones((1, 2), dtype=np.float32))
+    table = tmp_path / "other.tsv"
+    table.write_text(
+        "#set\tbac\t4\ncontig\tgene\tmarker\tscore\tset\tcoverage\nx9\tx9_1\tm1\t50\tbac\t1\n"
+    )
+    result = run_kmervae("cluster", tmp_path / "s.npy", "--index", index,
+                         "--markers", table, "--clusters", tmp_path / "c.tsv")  # fmt: skip
+    assert result.returncode == 2
+    assert f"file {table}, record 'x9': contig not in the contig index" in result.stderr
+    assert not (tmp_path / "c.tsv").exists()

@@ -167,7 +167,9 @@ def summary_rows(bins, lengths: np.ndarray, gc: np.ndarray | None, min_bin_size:
     return rows
 
 
-def summary_text(rows) -> str:
-    lines = ["\t".join(SUMMARY_COLUMNS)]
-    lines.extend("\t".join(str(r[c]) for c in SUMMARY_COLUMNS) for r in rows)
+def summary_text(rows, columns=SUMMARY_COLUMNS) -> str:
+    """The bin summary TSV of ``rows``: ``columns`` (the summary's own, and any others the
+    rows hold, such as the marker quality of kmervae.markers.quality)."""
+    lines = ["\t".join(columns)]
+    lines.extend("\t".join(str(r[c]) for c in columns) for r in rows)
     return "\n".join(lines) + "\n"

@@ -8,7 +8,11 @@ Reads the embedding (one row per contig, in the order of the contig index) and w
 * --bins-dir: one FASTA ``{bin}.fna`` per bin of at least --min-bin-size bp, holding its
   contigs' records exactly as in the input FASTA;
 * --summary: TSV ``bin contigs bp gc n50 written``, one row per bin, small ones too
-  (gc: bp-weighted mean contig GC; written: whether the bin has a FASTA file);
+  (gc: bp-weighted mean contig GC; written: whether the bin has a FASTA file); with
+  --markers (the sample's table from ``kmervae markers``) also ``completeness
+  contamination quality marker_set``: CheckM's estimates in percent from the single-copy
+  markers of the set that fits the bin best, and the MIMAG-like label high / medium / low
+  (kmervae.markers.quality says how); a bin with no marker gets 0, 0, low and no set;
 * --cami: the bins in the CAMI binning format (``@Version:0.9.1``, ``@SampleID:{sample}``,
   ``@@SEQUENCEID BINID``), which AMBER reads as it is; unbinned contigs are left out.
 
@@ -38,7 +42,13 @@ from pathlib import Path
 
 import numpy as np
 
-from kmervae.binning.bins import AtomicDirectory, scan_fasta, summary_rows, summary_text
+from kmervae.binning.bins import (
+    SUMMARY_COLUMNS,
+    AtomicDirectory,
+    scan_fasta,
+    summary_rows,
+    summary_text,
+)
 from kmervae.binning.clustering import (
     CLUSTERS_HEADER,
     ClusterParams,
@@ -52,6 +62,7 @@ from kmervae.commands.options import add_options, settings_from_args
 from kmervae.errors import InputError, KmervaeError
 from kmervae.features.layout import LAYOUT
 from kmervae.features.matrix import read_contig_index
+from kmervae.markers.quality import QUALITY_COLUMNS, bin_quality, read_marker_table
 from kmervae.npyio import MatrixReader, TextOutput, atomic_outputs
 
 log = logging.getLogger(__name__)
@@ -71,6 +82,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--fasta", type=Path, help="FASTA of the sample (needed by --bins-dir)")
     parser.add_argument(
         "--features", type=Path, help="feature matrix of the sample (GC for the summary)"
+    )
+    parser.add_argument(
+        "--markers",
+        type=Path,
+        help="marker table of the sample (kmervae markers): completeness, contamination and "
+        "quality of each bin in the summary",
     )
     parser.add_argument(
         "--sample", help="sample name in the bin names (default: the embedding's file name)"
@@ -95,6 +112,33 @@ def _gc_from_features(path: Path, n: int) -> np.ndarray:
     return matrix.column(LAYOUT.gc_column).astype(np.float64)
 
 
+def _read_markers(path: Path, names: list[str]):
+    """The sample's marker table, checked to be of the same contigs as the index."""
+    table = read_marker_table(path)
+    known = set(names)
+    stranger = next((c for c in table.hits if c not in known), None)
+    if stranger is not None:
+        raise InputError(path, "contig not in the contig index: the marker table of another "
+                         "sample?", record=stranger)  # fmt: skip
+    if not table.hits:
+        log.warning("%s: no marker gene in the sample: every bin has completeness 0", path)
+    return table
+
+
+def _quality_columns(rows, bins, names, table) -> None:
+    """Add each bin's completeness, contamination and quality to its summary row."""
+    without = 0
+    for row, b in zip(rows, bins, strict=True):
+        quality = bin_quality((names[i] for i in b.members), table)
+        without += not quality.marker_set
+        row.update(quality.columns())
+    if without and table.hits:
+        log.warning(
+            "%d of %d bins hold no marker gene (phages, plasmids or small fragments?): "
+            "completeness 0", without, len(bins),
+        )  # fmt: skip
+
+
 def run(args) -> int:
     if args.bins_dir is not None and args.fasta is None:
         raise KmervaeError("--bins-dir needs --fasta, the FASTA file the contigs come from")
@@ -105,6 +149,7 @@ def run(args) -> int:
     names, lengths = read_contig_index(args.index)
     z = load_embedding(args.embedding, len(names), args.index)
     gc = _gc_from_features(args.features, len(names)) if args.features else None
+    markers = _read_markers(args.markers, names) if args.markers is not None else None
 
     log.debug("clustering settings: %s", params.as_dict())
     start = time.perf_counter()
@@ -141,9 +186,12 @@ def run(args) -> int:
             if gc is None:
                 gc = fasta_gc
         if args.summary is not None:
-            summary_holder["text"] = summary_text(
-                summary_rows(bins, lengths, gc, params.min_bin_size)
-            )
+            rows = summary_rows(bins, lengths, gc, params.min_bin_size)
+            columns = SUMMARY_COLUMNS
+            if markers is not None:
+                _quality_columns(rows, bins, names, markers)
+                columns += QUALITY_COLUMNS
+            summary_holder["text"] = summary_text(rows, columns)
     if bins_dir is not None:
         log.info("wrote %d bin FASTA files to %s", len(written), args.bins_dir)
     return 0
