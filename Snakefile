@@ -19,6 +19,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/embed.smk"
+include: "workflow/rules/markers.smk"
 include: "workflow/rules/binning.smk"
 
 

@@ -317,6 +317,35 @@ def test_bins_figure_ranks_bins_and_draws_the_threshold(sample):
     assert png_size(plots.png_bytes(fig)) == (1100, 550)
 
 
+def test_bins_figure_marks_each_bin_with_its_quality(sample, tmp_path):
+    _, lengths, bins, _ = load(sample)
+    bp = {b: int(lengths[bins == b].sum()) for b in set(bins) - {plots.UNBINNED}}
+    ranked = sorted(bp, key=lambda b: -bp[b])
+    summary = tmp_path / "s.summary.tsv"
+    summary.write_text(
+        "bin\tbp\tcompleteness\tquality\n"
+        f"{ranked[0]}\t1\t10.0\tlow\n{ranked[1]}\t1\t95.0\thigh\n{ranked[2]}\t1\t60.0\tmedium\n"
+    )
+    quality = plots.read_bin_quality(summary)
+    fig = plots.bins_figure(bins, lengths, quality=quality)
+    ax = fig.axes[0]
+    # one dot per bin, above its bar (x = rank), coloured by its label
+    dots = {}
+    for collection in ax.collections:
+        for (x, y), colour in zip(
+            collection.get_offsets(), collection.get_facecolors(), strict=False
+        ):
+            dots[int(x)] = (y, tuple(colour[:3]))
+    assert sorted(dots) == [1, 2, 3]
+    for rank, label in ((1, "low"), (2, "high"), (3, "medium")):
+        y, colour = dots[rank]
+        assert y > bp[ranked[rank - 1]]
+        assert np.allclose(colour, to_rgb(plots.QUALITY_COLOURS[label]))
+    summary.write_text("bin\tbp\nb1\t1\n")
+    with pytest.raises(KmervaeError, match="quality"):
+        plots.read_bin_quality(summary)
+
+
 def test_bins_figure_without_bins():
     lengths = np.array([1000, 2000])
     fig = plots.bins_figure(np.array([plots.UNBINNED] * 2, dtype=object), lengths)

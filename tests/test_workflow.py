@@ -89,7 +89,7 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     assert matrix.shape == (len(index) - 1, 8362)
     assert (matrix[:, 0] >= 1000).all()
     # every rule leaves a log and a benchmark; temporary tables are gone
-    for rule in ("count_kmers", "assemble_features"):
+    for rule in ("count_kmers", "assemble_features", "find_markers"):
         assert (workdir / f"results/logs/{rule}/first.log").exists()
         assert (workdir / f"results/benchmarks/{rule}/first.tsv").exists()
     assert "trained 2 epochs" in (workdir / "results/logs/train_vae.log").read_text()
@@ -110,6 +110,13 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     written = sorted((workdir / "results/bins/first").glob("*.fna"))
     summary = (workdir / "results/bins/first.summary.tsv").read_text()
     assert len(written) == summary.count("\tyes")
+    # made-up genomes hold no marker gene: every bin 0 % complete, said in the logs
+    assert summary.splitlines()[0].endswith("\tcompleteness\tcontamination\tquality\tmarker_set")
+    assert all(
+        row.split("\t")[-4:] == ["0.0", "0.0", "low", ""] for row in summary.splitlines()[1:]
+    )
+    assert "no marker gene" in (workdir / "results/logs/find_markers/first.log").read_text()
+    assert "no marker gene" in (workdir / "results/logs/cluster/first.log").read_text()
     report = snakemake(workdir, "--report", "report.html")
     assert report.returncode == 0, report.stderr[-2000:]
     assert (workdir / "report.html").stat().st_size > 100_000
@@ -124,7 +131,7 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     # nothing else runs, the model is not retrained
     assert planned_jobs(workdir) == {
         (rule, "second")
-        for rule in ("count_kmers", "assemble_features", "embed", "cluster", "plot")
+        for rule in ("count_kmers", "assemble_features", "find_markers", "embed", "cluster", "plot")
     }
     assert snakemake(workdir).returncode == 0
     assert (workdir / "results/features/second.npy").exists()

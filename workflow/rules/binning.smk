@@ -3,12 +3,14 @@
 
 rule cluster:
     """Cluster a sample's embedding into bins; write bins of >= min_bin_size bp as FASTA,
-    and the bins in the CAMI binning format for AMBER."""
+    the bins in the CAMI binning format for AMBER, and a summary with each bin's
+    completeness, contamination and quality from its marker genes."""
     input:
         embedding="results/embeddings/{sample}.npy",
         index="results/features/{sample}.contigs.tsv",
         features="results/features/{sample}.npy",
         fasta=fasta_of,
+        markers="results/markers/{sample}.tsv",
     output:
         clusters=report(
             "results/clusters/{sample}.tsv",
@@ -42,7 +44,8 @@ rule cluster:
         "kmervae cluster {input.embedding:q} --index {input.index:q}"
         " --features {input.features:q} --fasta {input.fasta:q} --sample {wildcards.sample}"
         " --clusters {output.clusters:q} --cami {output.cami:q} --bins-dir {output.bins:q}"
-        " --summary {output.summary:q} --threads {threads} {params.options} 2> {log:q}"
+        " --summary {output.summary:q} --markers {input.markers:q} --threads {threads}"
+        " {params.options} 2> {log:q}"
 
 
 rule evaluate:
@@ -84,11 +87,13 @@ rule evaluate:
 
 
 rule plot:
-    """PCA and t-SNE maps of the embedding by bin (and by genome), and bin sizes."""
+    """PCA and t-SNE maps of the embedding by bin (and by genome), and bin sizes with
+    each bin's quality."""
     input:
         embedding="results/embeddings/{sample}.npy",
         index="results/features/{sample}.contigs.tsv",
         clusters="results/clusters/{sample}.tsv",
+        summary="results/bins/{sample}.summary.tsv",
         labels=optional_labels,
     output:
         map=report(
@@ -119,6 +124,7 @@ rule plot:
         min_bin_size=config["min_bin_size"],
     shell:
         "kmervae plot --embedding {input.embedding:q} --index {input.index:q}"
-        " --clusters {input.clusters:q} {params.labels} --sample {wildcards.sample}"
+        " --clusters {input.clusters:q} --summary {input.summary:q} {params.labels}"
+        " --sample {wildcards.sample}"
         " --map {output.map:q} --bins {output.bins:q}"
         " --min-bin-size {params.min_bin_size} 2> {log:q}"

@@ -247,6 +247,29 @@ def plot_runtime(wildcards, input, attempt):
     return int(attempt * (10 + index_contigs(input.index) / 500_000))
 
 
+# the marker sets shipped with kmervae: every HMM file of resources/markers/ is searched
+MARKER_HMMS = sorted(
+    str(p)
+    for pattern in ("*.hmm.gz", "*.hmm")
+    for p in (Path(workflow.basedir) / "resources" / "markers").glob(pattern)
+)
+
+
+def markers_mem_mb(wildcards, attempt):
+    """MB: 120 MB peak RSS on the 4.2 Mbp demo (BENCHMARKS.md); flat in the sample's size,
+    since the FASTA is streamed and proteins are searched 20,000 at a time. 1 GB, doubled
+    per retry."""
+    return 1000 * 2 ** (attempt - 1)
+
+
+def markers_runtime(wildcards, input, attempt):
+    """Minutes: gene calling and the search ran at 0.5 Mbp/s on 2 threads on the demo
+    (BENCHMARKS.md); counted at 0.1 Mbp/s for headroom. gzip files hold about 3.5 bp per
+    byte. Longer on each retry."""
+    mbp = fasta_mb(wildcards, input) * (3.5 if str(input.fasta).endswith(".gz") else 1)
+    return int(10 + attempt * mbp / 0.1 / 60)
+
+
 def labels_of(wildcards):
     """The labels TSV (contig, genome) of a sample that has one."""
     return SAMPLES[wildcards.sample].labels
@@ -278,6 +301,7 @@ def final_outputs():
                 "results/embeddings/{sample}.tsv.gz",
                 "results/clusters/{sample}.tsv",
                 "results/clusters/{sample}.binning",
+                "results/markers/{sample}.tsv",
                 "results/bins/{sample}.summary.tsv",
                 "results/plots/{sample}.map.png",
                 "results/plots/{sample}.bins.png",

@@ -4,7 +4,8 @@ The map shows the embedding in two projections side by side — PCA of all conti
 t-SNE of a seeded random subsample — coloured by bin (the largest bins by bp in distinct
 colours, the other bins and the unbinned contigs in two greys), point area growing with
 contig length; with true labels a second row colours the same points by genome. The bin
-picture ranks bins by bp on a log scale against the minimum bin size.
+picture ranks bins by bp on a log scale against the minimum bin size, with a dot above each
+bin coloured by its marker-gene quality (high, medium, low) when the bin summary has one.
 
 Everything is deterministic: the same inputs and seed give the same PNG bytes (no
 timestamp or software version is written, and PCA, t-SNE and the BLAS/OpenMP thread
@@ -38,6 +39,8 @@ TSNE_PCA_DIMS = 50
 OTHER_COLOUR = "#c8c8c8"
 UNBINNED_COLOUR = "#8c8c8c"
 THRESHOLD_COLOUR = "#d62728"
+#: dot above a bar by the bin's quality label (kmervae.markers.quality), best first
+QUALITY_COLOURS = {"high": "#1a9850", "medium": "#f0a030", "low": "#7b3294"}
 #: PNG written without the "Software" tag: bytes depend on the picture only
 PNG_METADATA = {"Software": None}
 MAP_ROW_SIZE = (15.0, 6.0)  # inches per row of the map, at DPI
@@ -393,6 +396,29 @@ def map_figure(
     return fig, MapData(pca_proj, tsne_proj, rows, by_bin, by_genome)
 
 
+def read_bin_quality(path) -> dict[str, str]:
+    """bin -> quality label (high, medium, low) from a bin summary (kmervae cluster
+    --summary, made with --markers)."""
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such bin summary") from None
+    with handle:
+        header = handle.readline().rstrip("\n").split("\t")
+        if "bin" not in header or "quality" not in header:
+            raise InputError(path, "no bin and quality columns: a bin summary made without "
+                             "--markers?")  # fmt: skip
+        name, label = header.index("bin"), header.index("quality")
+        quality = {}
+        for line_no, line in enumerate(handle, start=2):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != len(header) or fields[label] not in QUALITY_COLOURS:
+                raise InputError(path, f"expected {len(header)} columns and a quality of "
+                                 f"{list(QUALITY_COLOURS)}", line=line_no)  # fmt: skip
+            quality[fields[name]] = fields[label]
+    return quality
+
+
 def bins_figure(
     bins: np.ndarray,
     lengths: np.ndarray,
@@ -400,11 +426,13 @@ def bins_figure(
     min_bin_size: int = DEFAULT_MIN_BIN_SIZE,
     sample: str = "",
     top: int = DEFAULT_TOP,
+    quality: dict[str, str] | None = None,
 ):
     """Bar chart of bin sizes (bp, log scale), largest first, with the minimum bin size.
 
     The ``top`` largest bins have the colours they have on the map; bins below the
-    minimum are hatched.
+    minimum are hatched. With ``quality`` (bin -> label, :func:`read_bin_quality`) a dot
+    above each bar has the colour of its bin's label.
     """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -435,6 +463,14 @@ def bins_figure(
             bar.set_edgecolor("#ffffff")
     ax.set_yscale("log")
     handles = [Patch(color=palette()[0], label=f"{len(named)} largest bins, colours as on the map")]
+    if quality:
+        for label, colour in QUALITY_COLOURS.items():
+            rows = [i for i, (g, _, _) in enumerate(ranked) if quality.get(g) == label]
+            if rows:
+                handles.append(
+                    ax.scatter(x[rows], bp[rows] * 1.4, s=24, color=colour, zorder=3,
+                               label=f"{label} quality (marker genes)")
+                )  # fmt: skip
     if len(ranked) > len(named):
         handles.append(Patch(color=OTHER_COLOUR, label="other bins"))
     if min_bin_size > 0:

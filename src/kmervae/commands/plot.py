@@ -5,7 +5,8 @@ coloured by bin: the largest bins by bp in distinct colours, the other bins in l
 grey, unbinned contigs in dark grey; point area grows with contig length. With --labels
 (TSV with columns contig and genome) a second row colours the same points by true
 genome. The bin picture shows every bin's bp, largest first, on a log scale, with the
-minimum bin size as a line.
+minimum bin size as a line; with --summary (a bin summary made with --markers) a dot
+above each bar is coloured by the bin's quality (high, medium, low).
 
 The same inputs and seed give byte-identical pictures.
 
@@ -71,6 +72,12 @@ def add_arguments(parser) -> None:
         help="true genome of contigs (TSV with columns contig and genome): adds a row "
         "coloured by genome to the map",
     )
+    inputs.add_argument(
+        "--summary",
+        type=Path,
+        help="bin summary with quality columns (kmervae cluster --summary --markers): a dot "
+        "above each bin's bar shows its quality",
+    )
     outputs = parser.add_argument_group("outputs")
     outputs.add_argument("--map", type=Path, required=True, help="embedding map (.png)")
     outputs.add_argument("--bins", type=Path, required=True, help="bin sizes (.png)")
@@ -124,6 +131,7 @@ def run(args) -> int:
     embedding = plots.read_embedding(args.embedding, len(contigs), args.index)
     bins = plots.read_clusters(args.clusters, contigs)
     genomes = plots.read_labels(args.labels, contigs) if args.labels else None
+    quality = plots.read_bin_quality(args.summary) if args.summary else None
     log.info(
         "%s: %d contigs, %d latent dimensions, %d bins; t-SNE on at most %d contigs",
         sample,
@@ -143,8 +151,9 @@ def run(args) -> int:
         top=args.top,
     )
     bins_fig = plots.bins_figure(
-        bins, lengths, min_bin_size=args.min_bin_size, sample=sample, top=args.top
-    )
+        bins, lengths, min_bin_size=args.min_bin_size, sample=sample, top=args.top,
+        quality=quality,
+    )  # fmt: skip
     plots.write_pngs({args.map: map_fig, args.bins: bins_fig})
     log.info("wrote %s and %s", args.map, args.bins)
     return 0
