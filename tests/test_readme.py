@@ -141,6 +141,8 @@ def test_each_step_without_snakemake_runs_as_written(steps_run):
     assert len((workdir / "features/sample.contigs.tsv").read_text().splitlines()) == 1 + 40
     assert np.load(workdir / "sample.z.npy").shape == (40, 256)
     assert len((workdir / "sample.clusters.tsv").read_text().splitlines()) == 1 + 40
+    header = (workdir / "sample.bins.tsv").read_text().splitlines()[0].split("\t")
+    assert {"completeness", "contamination", "quality"} <= set(header)
 
 
 @pytest.mark.slow
