@@ -71,3 +71,13 @@ def test_binning_and_features_never_import_tensorflow():
         for path in sorted((PACKAGE / stage).glob("*.py")):
             text = path.read_text()
             assert not re.search(r"^\s*(import|from) (tensorflow|keras)\b", text, flags=re.M), path
+
+
+def test_rules_build_no_paths_inline():
+    """Input functions and path constants live in common.smk; a rule holds no lambda and
+    no path built with `+`."""
+    for path in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            code = line.split("#")[0]
+            assert "lambda" not in code, f"{path.name}:{number}: {line.strip()}"
+            assert not re.search(r"""["']\s*\+|\+\s*["']""", code), f"{path.name}:{number}"

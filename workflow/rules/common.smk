@@ -248,10 +248,9 @@ def plot_runtime(wildcards, input, attempt):
 
 
 # the marker sets shipped with kmervae: every HMM file of resources/markers/ is searched
+MARKER_DIR = Path(workflow.basedir) / "resources" / "markers"
 MARKER_HMMS = sorted(
-    str(p)
-    for pattern in ("*.hmm.gz", "*.hmm")
-    for p in (Path(workflow.basedir) / "resources" / "markers").glob(pattern)
+    str(p) for pattern in ("*.hmm.gz", "*.hmm") for p in MARKER_DIR.glob(pattern)
 )
 
 

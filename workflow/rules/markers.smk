@@ -28,7 +28,7 @@ rule find_markers:
         mem_mb=markers_mem_mb,
         runtime=markers_runtime,
     params:
-        marker_sets=lambda wildcards, input: Path(input.hmms[0]).parent,
+        marker_sets=MARKER_DIR,
     shell:
         "kmervae markers {input.fasta:q} --contigs {input.index:q}"
         " --marker-sets {params.marker_sets:q} --threads {threads}"
