@@ -39,10 +39,11 @@ def quiet_tensorflow() -> None:
         try:
             import keras  # noqa: F401  (imports TensorFlow, its backend)
         finally:
+            # also when the import fails: what TensorFlow said may be why
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
             text = captured.read().decode("utf-8", errors="replace")
-    kept = [line for line in text.splitlines() if line and not STARTUP_NOISE.search(line)]
-    if kept:
-        print("\n".join(kept), file=sys.stderr)
+            kept = [line for line in text.splitlines() if not STARTUP_NOISE.search(line)]
+            if any(kept):
+                print("\n".join(kept), file=sys.stderr)
