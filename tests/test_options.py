@@ -103,6 +103,12 @@ def test_command_options_of_an_instance_give_every_selected_setting():
     assert options == ["--size=7", "--mode=fast", "--enabled"]
 
 
+def test_command_options_read_true_and_false_as_text():
+    # as snakemake --config "section={key: value}" passes nested values
+    assert command_options(Toy, {"enabled": "false"}) == ["--no-enabled"]
+    assert command_options(Toy, {"enabled": "True"}) == ["--enabled"]
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

@@ -218,6 +218,9 @@ def _option_words(setting: _Setting, value, what: str) -> list[str]:
             bad("set (leave the key out for its default)")
         return []
     if setting.kind is bool:
+        # snakemake --config "section={key: true}" gives nested values as text
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            value = value.lower() == "true"
         if not isinstance(value, bool):
             bad("true or false")
         return [flag if value else "--no-" + flag.removeprefix("--")]
