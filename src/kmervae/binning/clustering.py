@@ -14,6 +14,9 @@ algorithm works on cosine similarity. Three algorithms:
   contig to the nearest cluster and spherical k-means steps.
 * ``kmeans``: k-means with a given number of clusters ``k``.
 
+With ``marker_guided``, leiden runs at several resolutions over the same graph and the
+sample's single-copy marker genes choose each bin among them (kmervae.binning.marker_guided).
+
 Contigs that cluster with nothing (a community of one contig, or HDBSCAN noise) are
 *unbinned* (label -1), except a contig of at least ``min_bin_size`` bp, which is a bin of
 its own (a complete genome in one contig).
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,7 +43,9 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from kmervae.binning.marker_guided import marker_guided_labels
 from kmervae.errors import InputError, KmervaeError
+from kmervae.markers.quality import MarkerTable
 from kmervae.npyio import MatrixReader
 
 log = logging.getLogger(__name__)
@@ -91,6 +97,10 @@ class ClusterParams:
     """kmeans: number of bins (required by kmeans)."""
     n_init: int = 10
     """kmeans: restarts from new k-means++ starts; the best is kept."""
+    marker_guided: bool = False
+    """leiden: choose each bin by its marker genes (needs the sample's marker table):
+    Leiden at 0.25, 0.5, 1, 2 and 4 x resolution, per region the version of best
+    marker-estimated quality, then bins with duplicated markers split by seeded k-means."""
 
     def __post_init__(self):
         self.check()
@@ -114,6 +124,8 @@ class ClusterParams:
             raise KmervaeError("--refine-steps must be >= 0")
         if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1:
             raise KmervaeError("--min-bin-size and --pca-dims must be >= 0, --n-init >= 1")
+        if self.marker_guided and self.algorithm != "leiden":
+            raise KmervaeError("--marker-guided needs --algorithm leiden")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -345,14 +357,24 @@ def kmeans_clustering(x: np.ndarray, k: int, seed: int, n_init: int) -> np.ndarr
 
 
 def cluster_embedding(
-    z: np.ndarray, lengths: np.ndarray, params: ClusterParams, threads: int = 1
+    z: np.ndarray,
+    lengths: np.ndarray,
+    params: ClusterParams,
+    threads: int = 1,
+    markers: MarkerTable | None = None,
+    names: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc.
     ``threads``: of the neighbour search of ``leiden`` (the rest runs on one); the result
-    does not depend on it."""
+    does not depend on it. ``params.marker_guided`` needs ``markers``, the sample's marker
+    table, and ``names``, the contig of each row (kmervae.binning.marker_guided)."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
         raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
+    if params.marker_guided and (markers is None or names is None):
+        raise KmervaeError(
+            "--marker-guided needs the sample's marker table (--markers, from kmervae markers)"
+        )
     if len(z) == 0:
         return np.zeros(0, dtype=np.int64)
     x = normalize(z)
@@ -368,6 +390,9 @@ def cluster_embedding(
             )
             if params.refine:
                 labels = refine_clusters(x, labels, params.refine_steps)
+        elif params.algorithm == "leiden" and params.marker_guided and len(x) >= 3:
+            graph = neighbour_graph(x, params.neighbors, threads)
+            labels = marker_guided_labels(x, graph, names, markers, params.resolution, params.seed)
         elif params.algorithm == "leiden":
             labels = leiden_clustering(x, params.neighbors, params.resolution, params.seed, threads)
         else:

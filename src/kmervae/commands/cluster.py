@@ -20,9 +20,12 @@ Algorithms (--algorithm): ``leiden`` (default; Leiden communities of the --neigh
 nearest-neighbour graph, as in SemiBin2 and COMEBin; needs no number of clusters),
 ``hdbscan`` (then, by default, its noise contigs go to the nearest cluster and centroids
 are refined by spherical k-means, --refine) and ``kmeans`` (needs --k). Embeddings are
-centred and scaled to unit length first. A contig that clusters with nothing is unbinned,
-unless it has at least --min-bin-size bp: then it is a bin of its own. Results are
-deterministic for the same inputs and --seed.
+centred and scaled to unit length first. --marker-guided (with --markers) chooses each
+bin among Leiden runs at several resolutions by its markers' completeness and
+contamination, and splits bins with duplicated markers (kmervae.binning.marker_guided).
+A contig that clusters with nothing is unbinned, unless it has at least --min-bin-size
+bp: then it is a bin of its own. Results are deterministic for the same inputs and
+--seed.
 
 All outputs are written under temporary names and renamed together at the end, so a
 failed run leaves none of them behind.
@@ -145,6 +148,10 @@ def run(args) -> int:
     if args.threads < 1:
         raise KmervaeError(f"--threads must be at least 1, got {args.threads}")
     params = ClusterParams(**settings_from_args(ClusterParams, args))
+    if params.marker_guided and args.markers is None:
+        raise KmervaeError(
+            "--marker-guided needs --markers, the sample's marker table from kmervae markers"
+        )
     sample = args.sample or args.embedding.name.removesuffix(".npy")
     names, lengths = read_contig_index(args.index)
     z = load_embedding(args.embedding, len(names), args.index)
@@ -153,7 +160,9 @@ def run(args) -> int:
 
     log.debug("clustering settings: %s", params.as_dict())
     start = time.perf_counter()
-    labels = cluster_embedding(z, lengths, params, threads=args.threads)
+    labels = cluster_embedding(
+        z, lengths, params, threads=args.threads, markers=markers, names=names
+    )
     bins, assignment = name_bins(labels, lengths, sample)
     binned_bp = int(lengths[assignment >= 0].sum())
     written = [b for b in bins if b.bp >= params.min_bin_size]

@@ -1,0 +1,183 @@
+"""Marker-guided bins: per region of the sample, the clustering that its single-copy
+marker genes judge best (``marker_guided`` in :class:`~kmervae.binning.clustering.ClusterParams`).
+
+One fixed Leiden resolution cannot both keep a large genome whole and split close species
+apart; the markers tell which one a bin needs (issue 14; COMEBin, LorBin and SemiBin2 use
+them the same way). Two steps, both over the bins' marker-estimated quality:
+
+1. **Resolution per region.** Leiden runs over the same neighbour graph at the
+   resolutions :data:`RESOLUTION_FACTORS` x ``resolution``. Starting from the coarsest
+   partition, each bin is compared with its parts at the next finer resolution (each part
+   itself refined the same way, down the grid) and the better version is kept. On a tie
+   (no marker decides, e.g. a region of phages or plasmids) a bin coarser than
+   ``resolution`` gives way to its parts and a bin at or finer than it stays whole, so
+   that what the markers cannot judge is binned as plain Leiden at ``resolution`` bins it.
+2. **Duplicated markers** (SemiBin2's re-clustering). A bin whose markers have a median
+   copy number ``k >= 2`` is split by k-means on its embedding rows into ``k`` parts,
+   seeded on the ``k`` contigs that carry the copies of one marker (of the markers with
+   ``k`` copies on ``k`` contigs, the one whose carriers are least alike); the split is
+   kept only if it scores better.
+
+The score of a bin, from CheckM's completeness ``c`` and contamination ``k``
+(fractions; kmervae.markers.quality, with the marker set that fits the bin best), is
+``c**2 - 5 * k``, and a version of a region scores the sum over its bins. The square
+rewards the same markers in one bin over their spread over several (halves of a genome
+score 0.25 + 0.25 against 1 for the whole), so that a genome with a stray extra copy of
+a marker is not cut into complementary parts; ``5 * k`` is the weight of contamination
+in the usual quality score ``completeness - 5 x contamination``. A bin with no marker
+scores 0. Every contig ends in exactly one bin; the result is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from kmervae.markers.quality import MarkerTable, bin_quality
+
+log = logging.getLogger(__name__)
+
+#: Resolutions tried, as multiples of the ``resolution`` setting (which is one of them).
+RESOLUTION_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Weight of contamination against squared completeness in the score of a bin.
+CONTAMINATION_WEIGHT = 5.0
+#: A version of a region must score this much more to count as better (float noise).
+MIN_GAIN = 1e-9
+
+
+class _Scorer:
+    """The score of bins (arrays of rows) of one sample, from its marker table."""
+
+    def __init__(self, names: Sequence[str], table: MarkerTable):
+        self.names = names
+        self.table = table
+
+    def quality(self, rows: np.ndarray):
+        return bin_quality((self.names[i] for i in rows), self.table)
+
+    def score(self, rows: np.ndarray) -> float:
+        q = self.quality(rows)
+        return (q.completeness / 100) ** 2 - CONTAMINATION_WEIGHT * q.contamination / 100
+
+    def total(self, bins: list[np.ndarray]) -> float:
+        return sum(self.score(b) for b in bins)
+
+
+def _groups(rows: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
+    """``rows`` split by their ``labels``, each group ascending, groups by first row."""
+    _, first, inverse = np.unique(labels[rows], return_index=True, return_inverse=True)
+    groups = [rows[inverse == g] for g in range(len(first))]
+    return sorted(groups, key=lambda g: int(g[0]))
+
+
+def best_resolution_bins(
+    partitions: list[np.ndarray], base_level: int, scorer: _Scorer
+) -> list[np.ndarray]:
+    """Bins (arrays of rows) chosen region by region from ``partitions`` (labels per row,
+    coarsest first): step 1 of the module doc. ``base_level``: the partition at the
+    ``resolution`` setting, which wins ties from the coarser ones."""
+
+    def refine(rows: np.ndarray, level: int) -> list[np.ndarray]:
+        if level + 1 == len(partitions):
+            return [rows]
+        parts = _groups(rows, partitions[level + 1])
+        refined = [b for part in parts for b in refine(part, level + 1)]
+        if len(refined) == 1:
+            return refined
+        whole, split = scorer.score(rows), scorer.total(refined)
+        if level < base_level:
+            return [rows] if whole > split + MIN_GAIN else refined
+        return refined if split > whole + MIN_GAIN else [rows]
+
+    everything = np.arange(len(partitions[0]), dtype=np.int64)
+    return [b for coarse in _groups(everything, partitions[0]) for b in refine(coarse, 0)]
+
+
+def _marker_copies(rows: np.ndarray, scorer: _Scorer, marker_set: str) -> dict[str, list[int]]:
+    """The rows that carry each marker of ``marker_set`` in the bin ``rows``, one entry
+    per copy."""
+    carriers: dict[str, list[int]] = {}
+    for i in rows:
+        for set_name, marker in scorer.table.hits.get(scorer.names[i], ()):
+            if set_name == marker_set:
+                carriers.setdefault(marker, []).append(int(i))
+    return carriers
+
+
+def split_duplicated(
+    x: np.ndarray, rows: np.ndarray, scorer: _Scorer, seed: int
+) -> list[np.ndarray]:
+    """The bin ``rows`` split by seeded k-means if its markers are duplicated and the
+    split scores better; else the bin as it is (step 2 of the module doc). ``x``: the
+    unit-length embedding rows of the whole sample."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    quality = scorer.quality(rows)
+    if not quality.marker_set:
+        return [rows]
+    carriers = _marker_copies(rows, scorer, quality.marker_set)
+    k = int(np.median([len(c) for c in carriers.values()]))
+    if k < 2 or k > len(rows):
+        return [rows]
+    candidates = []
+    for marker in sorted(carriers):
+        seeds = sorted(set(carriers[marker]))
+        if len(carriers[marker]) == k and len(seeds) == k:
+            similarity = x[seeds] @ x[seeds].T
+            np.fill_diagonal(similarity, -np.inf)
+            candidates.append((float(similarity.max()), marker, seeds))
+    if not candidates:
+        return [rows]
+    _, _, seeds = min(candidates, key=lambda c: c[:2])
+    with threadpool_limits(1):
+        labels = KMeans(n_clusters=k, init=x[seeds], n_init=1, random_state=seed).fit_predict(
+            x[rows]
+        )
+    parts = _groups(np.arange(len(rows)), labels)
+    parts = [rows[p] for p in parts]
+    if len(parts) > 1 and scorer.total(parts) > scorer.score(rows) + MIN_GAIN:
+        return parts
+    return [rows]
+
+
+def marker_guided_labels(
+    x: np.ndarray,
+    graph,
+    names: Sequence[str],
+    table: MarkerTable,
+    resolution: float,
+    seed: int,
+) -> np.ndarray:
+    """Bin per row of the unit-length embedding ``x`` (ids 0, 1, ...), chosen by the
+    markers of ``table`` among Leiden partitions of ``graph`` (the neighbour graph of
+    ``x``) and split where markers are duplicated; see the module doc. ``names``: the
+    contig of each row. Without any marker in these contigs: Leiden at ``resolution``,
+    with a warning."""
+    from kmervae.binning.clustering import leiden_partition
+
+    if len(names) != len(x):
+        raise ValueError(f"{len(x)} embedding rows but {len(names)} contig names")
+    if not any(name in table.hits for name in names):
+        log.warning(
+            "marker-guided clustering: no marker gene in the sample; plain Leiden at "
+            "resolution %g", resolution,
+        )  # fmt: skip
+        return leiden_partition(graph, resolution, seed)
+    resolutions = [resolution * f for f in RESOLUTION_FACTORS]
+    partitions = [leiden_partition(graph, r, seed) for r in resolutions]
+    scorer = _Scorer(names, table)
+    bins = best_resolution_bins(partitions, RESOLUTION_FACTORS.index(1.0), scorer)
+    before = len(bins)
+    bins = [part for b in bins for part in split_duplicated(x, b, scorer, seed)]
+    log.info(
+        "marker-guided clustering: %d bins chosen over resolutions %s, %d more from "
+        "splitting bins with duplicated markers",
+        before, ", ".join(f"{r:g}" for r in resolutions), len(bins) - before,
+    )  # fmt: skip
+    labels = np.empty(len(x), dtype=np.int64)
+    for number, rows in enumerate(bins):
+        labels[rows] = number
+    return labels
