@@ -67,8 +67,10 @@ class _Scorer:
 
 def _groups(rows: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
     """``rows`` split by their ``labels``, each group ascending, groups by first row."""
-    _, first, inverse = np.unique(labels[rows], return_index=True, return_inverse=True)
-    groups = [rows[inverse == g] for g in range(len(first))]
+    keys = labels[rows]
+    order = np.argsort(keys, kind="stable")  # ascending rows within each label
+    starts = np.flatnonzero(np.diff(keys[order])) + 1
+    groups = np.split(rows[order], starts)
     return sorted(groups, key=lambda g: int(g[0]))
 
 
