@@ -20,7 +20,7 @@ import numpy as np
 
 from kmervae.errors import InputError
 from kmervae.features.fasta import iter_fasta_records
-from kmervae.npyio import AtomicOutput, temporary_path
+from kmervae.npyio import AtomicOutput
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class AtomicDirectory(AtomicOutput):
     """
 
     def __init__(self, path: str | os.PathLike, max_open: int = 64):
-        super().__init__(path)
-        self._tmp = temporary_path(self.path)
+        super().__init__(path)  # the temporary folder: npyio.temporary_path, as for files
         self._old = self.path.with_name(f".{self.path.name}.old")
         self.max_open = max_open
         self._open: OrderedDict[str, object] = OrderedDict()

@@ -53,13 +53,20 @@ class _Scorer:
     def __init__(self, names: Sequence[str], table: MarkerTable):
         self.names = names
         self.table = table
+        # a region that does not split at a finer resolution is the same rows again at
+        # every level of the grid: each set of rows is scored once
+        self._scores: dict[bytes, float] = {}
 
     def quality(self, rows: np.ndarray):
         return bin_quality((self.names[i] for i in rows), self.table)
 
     def score(self, rows: np.ndarray) -> float:
-        q = self.quality(rows)
-        return (q.completeness / 100) ** 2 - CONTAMINATION_WEIGHT * q.contamination / 100
+        key = np.asarray(rows, dtype=np.int64).tobytes()
+        if key not in self._scores:
+            q = self.quality(rows)
+            completeness, contamination = q.completeness / 100, q.contamination / 100
+            self._scores[key] = completeness**2 - CONTAMINATION_WEIGHT * contamination
+        return self._scores[key]
 
     def total(self, bins: list[np.ndarray]) -> float:
         return sum(self.score(b) for b in bins)
