@@ -7,7 +7,6 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
-import gzip
 import itertools
 import json
 import shutil
@@ -302,42 +301,9 @@ def test_diverging_training_stops_with_an_error_and_writes_no_model(matrices, tm
     assert json.loads((out / "checkpoint" / "state.json").read_text())["epoch"] == 1
 
 
-def _markov_genome(rng, length, gc):
-    """A random sequence from a genome-specific 2nd-order Markov chain."""
-    base_p = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
-    trans = rng.dirichlet(base_p * 20, size=16)
-    seq = np.empty(length, dtype=np.int8)
-    seq[:2] = rng.integers(0, 4, 2)
-    u = rng.random(length)
-    cum = np.cumsum(trans, axis=1)
-    for i in range(2, length):
-        seq[i] = np.searchsorted(cum[seq[i - 2] * 4 + seq[i - 1]], u[i])
-    return "".join(np.array(list("ACGT"))[np.minimum(seq, 3)])
-
-
-def _real_features(tmp_path) -> Path:
-    """Features counted by kmervae.features.matrix: from the demo data, else simulated genomes."""
-    from kmervae.features.matrix import featurize
-
-    fasta = DEMO
-    if not DEMO.exists():
-        rng = np.random.default_rng(11)
-        fasta = tmp_path / "sim.fna.gz"
-        with gzip.open(fasta, "wt") as f:
-            for g, gc in enumerate((0.35, 0.5, 0.65)):
-                genome = _markov_genome(rng, 120_000, gc)
-                pos, i = 0, 0
-                while pos + 1000 <= len(genome):
-                    n = int(rng.integers(1000, 4000))
-                    f.write(f">g{g}_c{i}\n{genome[pos : pos + n]}\n")
-                    pos, i = pos + n, i + 1
-    featurize(fasta, tmp_path / "real.npy", tmp_path / "real.tsv")
-    return tmp_path / "real.npy"
-
-
 @pytest.mark.slow
-def test_training_lowers_the_loss_on_real_features(tmp_path):
-    matrix = _real_features(tmp_path)
+def test_training_lowers_the_loss_on_real_features(demo_with_views, tmp_path):
+    matrix, _ = demo_with_views  # features of 200 contigs of the demo's real genomes
     cfg = _tiny(epochs=6, kl_warmup_epochs=0, val_fraction=0.2, batch_size=32)
     history = train([matrix], tmp_path / "out", cfg, plots=False).history
     first, last = history[0], history[-1]
