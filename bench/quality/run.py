@@ -96,22 +96,36 @@ def choose_genomes(n: int) -> list[str]:
     return (first + extra)[:n]
 
 
-def community_name(n: int, bp: int, seed: int) -> str:
+def choose_set(name: str) -> list[str]:
+    """The genomes of one of the catalog's disjoint sets (column ``set``: ``tune`` or
+    ``heldout``), in catalog order."""
+    rows = catalog()
+    chosen = [row["genome"] for row in rows if row.get("set") == name]
+    if not chosen:
+        known = sorted({row.get("set") or "" for row in rows} - {""})
+        raise SystemExit(f"no genome of set {name!r} in genomes.tsv (sets: {known or 'none'})")
+    return chosen
+
+
+def community_name(n: int | str, bp: int, seed: int) -> str:
     size = "all" if not bp else (f"{bp // 1000}k" if bp < 1_000_000 else f"{bp / 1e6:g}M")
-    return f"g{n}_{size}_s{seed}"
+    prefix = n if isinstance(n, str) else f"g{n}"
+    return f"{prefix}_{size}_s{seed}"
 
 
-def build_community(out: Path, n: int, bp: int, seed: int) -> dict:
+def build_community(out: Path, n: int | str, bp: int, seed: int) -> dict:
+    """The community of ``n`` genomes (``choose_genomes``) or of the genome set named ``n``,
+    cut with ``seed``."""
     from genomes import genome_paths
     from synthetic import make_community
 
     name = community_name(n, bp, seed)
     folder = out / "communities" / name
     fasta, labels = folder / f"{name}.fna.gz", folder / "labels.tsv"
-    chosen = choose_genomes(n)
+    chosen = choose_set(n) if isinstance(n, str) else choose_genomes(n)
     if not (fasta.exists() and labels.exists()):
         folder.mkdir(parents=True, exist_ok=True)
-        paths = genome_paths()
+        paths = genome_paths(chosen)
         contigs = make_community(
             {g: paths[g] for g in chosen}, fasta, labels, seed, bp_per_genome=bp or None
         )
@@ -121,7 +135,7 @@ def build_community(out: Path, n: int, bp: int, seed: int) -> dict:
         "fasta": fasta,
         "labels": labels,
         "genomes": chosen,
-        "n": n,
+        "n": len(chosen),
         "bp": bp,
         "seed": seed,
         "folder": folder,
@@ -203,8 +217,27 @@ def cached(path: Path, rerun: bool, make) -> dict:
 # ---------------------------------------------------------------- methods
 
 
-def run_kmervae(comm: dict, out: Path, epochs: int, train_seed: int, rerun: bool) -> dict:
-    run = out / "runs" / comm["name"] / f"kmervae_e{epochs}_t{train_seed}"
+KMERVAE = REPO / ".venv" / "bin" / "kmervae"
+#: what the workflow computes once per community whatever the training seed: later seeds'
+#: runs start from copies of the first run's (mtimes kept, so Snakemake sees them as done)
+SEED_INDEPENDENT = (
+    "features",
+    "markers",
+    "benchmarks/count_kmers",
+    "benchmarks/assemble_features",
+    "benchmarks/find_markers",
+)
+
+
+def run_kmervae(
+    comm: dict, out: Path, epochs: int, train_seed: int, rerun: bool, first: dict | None = None
+) -> dict:
+    """The whole workflow on the community with ``vae: {epochs, seed: train_seed}``. With
+    ``first`` (the result of the first training seed's run) the features and marker genes
+    are copied from that run instead of being computed again: its wall time is then the
+    rest of the workflow (training, embedding, clustering, bins, plots, evaluation)."""
+    tag = f"kmervae_e{epochs}_t{train_seed}"
+    run = out / "runs" / comm["name"] / tag
     sample = comm["name"]
 
     def make():
@@ -220,6 +253,13 @@ def run_kmervae(comm: dict, out: Path, epochs: int, train_seed: int, rerun: bool
             f"min_bin_size: {MIN_BIN_SIZE}\n"
             f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
         )
+        reused = []
+        if first is not None:
+            for part in SEED_INDEPENDENT:
+                source = Path(first["run"]) / "results" / part
+                if source.is_dir():
+                    shutil.copytree(source, run / "results" / part, copy_function=shutil.copy2)
+                    reused.append(part)
         t = timed(
             [
                 SNAKEMAKE,
@@ -232,52 +272,92 @@ def run_kmervae(comm: dict, out: Path, epochs: int, train_seed: int, rerun: bool
                 "--cores",
                 "2",
                 "--quiet",
+                *(["--rerun-triggers", "mtime"] if reused else []),
             ],
-            out / "logs" / comm["name"] / f"kmervae_e{epochs}_t{train_seed}.log",
+            out / "logs" / comm["name"] / f"{tag}.log",
         )
-        return {**t, "run": str(run)}
+        return {**t, "run": str(run), "reused": reused}
 
-    res = cached(run.parent / f"kmervae_e{epochs}_t{train_seed}.json", rerun, make)
+    res = cached(run.parent / f"{tag}.json", rerun, make)
     res["results"] = Path(res["run"]) / "results"
     res["clusters"] = res["results"] / "clusters" / f"{sample}.tsv"
+    res["summary"] = res["results"] / "bins" / f"{sample}.summary.tsv"
     res["embedding"] = res["results"] / "embeddings" / f"{sample}.npy"
     res["features"] = res["results"] / "features" / f"{sample}.npy"
     res["index"] = res["results"] / "features" / f"{sample}.contigs.tsv"
+    res["markers"] = res["results"] / "markers" / f"{sample}.tsv"
     res["workflow_eval"] = res["results"] / "evaluation" / f"{sample}.tsv"
     return res
 
 
+def run_cluster(
+    comm: dict, km: dict, matrix: Path, folder: Path, marker_guided: bool, out: Path, rerun: bool
+) -> dict:
+    """``kmervae cluster`` on any matrix (an embedding, or a peer's raw matrix) with the
+    workflow's clustering settings and the community's marker table: every input is
+    clustered exactly as the workflow clusters its embedding. Writes ``clusters.tsv`` and
+    ``summary.tsv`` (with completeness and contamination) in ``folder``."""
+    name = "marker_guided" if marker_guided else "leiden"
+
+    def make():
+        folder.mkdir(parents=True, exist_ok=True)
+        return timed(
+            [
+                KMERVAE,
+                "cluster",
+                matrix,
+                "--index",
+                km["index"],
+                "--markers",
+                km["markers"],
+                "--min-bin-size",
+                str(MIN_BIN_SIZE),
+                "--sample",
+                comm["name"],
+                "--threads",
+                "2",
+                *(["--marker-guided"] if marker_guided else []),
+                "--clusters",
+                folder / f"{name}.clusters.tsv",
+                "--summary",
+                folder / f"{name}.summary.tsv",
+            ],
+            out / "logs" / comm["name"] / f"{folder.name}.{name}.log",
+        )
+
+    res = cached(folder / f"{name}.time.json", rerun, make)
+    res["clusters"] = folder / f"{name}.clusters.tsv"
+    res["summary"] = folder / f"{name}.summary.tsv"
+    return res
+
+
 def run_matrix_peer(method: str, comm: dict, km: dict, out: Path, rerun: bool) -> dict:
-    """``tnf`` / ``raw``: this script's ``_peer`` subcommand, timed in its own process."""
+    """``tnf`` / ``raw``: this script's ``_peer`` subcommand (the matrix), timed in its own
+    process; clustered by ``run_cluster``."""
     folder = out / "runs" / comm["name"] / method
 
     def make():
         folder.mkdir(parents=True, exist_ok=True)
         t = timed(
-            [PYTHON, __file__, "_peer", method, km["features"], km["index"], folder],
+            [PYTHON, __file__, "_peer", method, km["features"], folder],
             out / "logs" / comm["name"] / f"{method}.log",
         )
         return t
 
     res = cached(folder / "time.json", rerun, make)
-    res["bins_tsv"] = folder / "bins.tsv"
+    res["folder"] = folder
     res["matrix"] = folder / "matrix.npy"
     return res
 
 
-def peer_main(method: str, features: str, index: str, folder: str) -> None:
-    """The ``tnf``/``raw`` peers: matrix from the feature matrix, clustered as kmervae."""
-    from kmervae.binning.clustering import UNBINNED, ClusterParams, cluster_embedding
+def peer_main(method: str, features: str, folder: str) -> None:
+    """The ``tnf``/``raw`` peers' matrix from the feature matrix (z-scored TNF, or all
+    features z-scored and reduced by PCA to 256 dimensions)."""
     from kmervae.binning.evaluation import raw_pca_matrix, tnf_matrix
-    from kmervae.features.matrix import read_contig_index
 
-    names, lengths = read_contig_index(index)
     f = np.load(features, mmap_mode="r")
     x = tnf_matrix(f) if method == "tnf" else raw_pca_matrix(np.asarray(f), 256, seed=42)
-    labels = cluster_embedding(x, lengths, ClusterParams(min_bin_size=MIN_BIN_SIZE))
-    folder = Path(folder)
-    np.save(folder / "matrix.npy", np.asarray(x, dtype=np.float32))
-    write_bins(folder / "bins.tsv", names, [UNBINNED if b < 0 else f"bin{b}" for b in labels])
+    np.save(Path(folder) / "matrix.npy", np.asarray(x, dtype=np.float32))
 
 
 def write_bins(path: Path, names, bins) -> None:
@@ -470,6 +550,46 @@ def vamb_latent_matrix(latent: Path, names: list[str]) -> np.ndarray | None:
     return z if len(z) == len(names) else None
 
 
+def calibration_rows(summary: Path, names, lengths, genomes, bins) -> list[dict]:
+    """Per written bin (>= min_bin_size): the workflow's estimated completeness and
+    contamination (bin summary, from marker genes) beside the truth: recall and precision
+    of the bin's main genome (the genome with the most bp in it), in percent."""
+    from kmervae.binning.evaluation import genome_bin_table
+
+    table = genome_bin_table(genomes, bins, lengths)
+    col = {b: j for j, b in enumerate(table.bins)}
+    out = []
+    with open(summary, encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if row["written"] != "yes":
+                continue
+            j = col[row["bin"]]
+            g = int(np.argmax(table.shared[:, j]))
+            out.append(
+                {
+                    "bin": row["bin"],
+                    "bp": int(row["bp"]),
+                    "completeness": float(row["completeness"]),
+                    "contamination": float(row["contamination"]),
+                    "quality": row["quality"],
+                    "marker_set": row["marker_set"],
+                    "genome": table.genomes[g],
+                    "recall": round(100 * float(table.recall[g, j]), 2),
+                    "precision": round(100 * float(table.precision[g, j]), 2),
+                }
+            )
+    return out
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    keys = sorted({k for r in rows for k in r})
+    keys = ["community", "method"] + [k for k in keys if k not in ("community", "method")]
+    with open(path, "w") as handle:
+        handle.write("\t".join(keys) + "\n")
+        for r in rows:
+            handle.write("\t".join(str(r.get(k, "")) for k in keys) + "\n")
+
+
 # ---------------------------------------------------------------- table
 
 
@@ -524,6 +644,87 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, configs) -> None:
+    """Run and score every method on one community; appends to the lists given."""
+    from kmervae.binning.clustering import read_clusters
+    from kmervae.binning.evaluation import read_labels
+    from kmervae.features.matrix import read_contig_index
+
+    t0 = time.monotonic()
+    base = {"community": comm["name"]}
+    kms: list[dict] = []
+    for ts in args.train_seeds:
+        kms.append(run_kmervae(comm, out, args.epochs, ts, args.rerun, kms[0] if kms else None))
+    km0 = kms[0]
+    names, lengths = read_contig_index(km0["index"])
+    genomes, _ = read_labels(comm["labels"], names)
+
+    def add(method, bins, matrix, timing, summary=None, **extra):
+        m = score(comm, km0["index"], bins, matrix)
+        rows.append({**base, "method": method, **extra, **m,
+                     "wall_s": timing["wall_s"], "rss_mib": timing["rss_mib"]})  # fmt: skip
+        if summary is not None:
+            for r in calibration_rows(summary, names, lengths, genomes, bins):
+                calibration.append({**base, "method": method, **extra, **r})
+
+    for ts, km in zip(args.train_seeds, kms, strict=True):
+        bins = read_clusters(km["clusters"], names)
+        z = np.load(km["embedding"])
+        m = score(comm, km0["index"], bins, z)
+        wf = dict(line.rstrip("\n").split("\t") for line in open(km["workflow_eval"]))
+        assert abs(float(wf["ari"]) - m["ari"]) < 1e-4, "rescoring differs from workflow"
+        label = f"kmervae ({args.epochs} ep.)"
+        add(label, bins, z, km, km["summary"], train_seed=ts)
+        if "marker-guided" in args.clusterings:
+            folder = Path(km["run"]) / "bench"
+            res = run_cluster(comm, km, km["embedding"], folder, True, out, args.rerun)
+            add(f"{label} + marker-guided", read_clusters(res["clusters"], names), None,
+                res, res["summary"], train_seed=ts)  # fmt: skip
+    for method in [m for m in args.methods if m != "kmervae"]:
+        try:
+            if method in ("tnf", "raw"):
+                res = run_matrix_peer(method, comm, km0, out, args.rerun)
+                matrix = np.load(res["matrix"])
+                label = "raw TNF (136, z)" if method == "tnf" else "raw 8,362 (z, PCA 256)"
+                for variant in args.clusterings:
+                    guided = variant == "marker-guided"
+                    cl = run_cluster(comm, km0, res["matrix"], res["folder"], guided, out,
+                                     args.rerun)  # fmt: skip
+                    timing = {"wall_s": res["wall_s"] + cl["wall_s"],
+                              "rss_mib": max(res["rss_mib"], cl["rss_mib"])}  # fmt: skip
+                    bins = read_clusters(cl["clusters"], names)
+                    label_v = label + (" + marker-guided" if guided else "")
+                    add(label_v, bins, matrix, timing, cl["summary"])
+                continue
+            matrix = None
+            if method == "metabat2":
+                res = run_metabat2(comm, out, args.rerun)
+                label = "MetaBAT2 (TNF only, ≥ 1.5 kb)"
+            else:
+                res = run_vamb(comm, km0, out, args.rerun)
+                if "latent" in res:
+                    matrix = vamb_latent_matrix(res["latent"], names)
+                label = "VAMB (flat depth)"
+            bins = read_bins(res["bins_tsv"], names)
+            if method == "vamb":
+                bins = singleton_bins_to_unbinned(bins)
+            add(label, bins, matrix, res)
+        except Exception as err:
+            if not args.keep_going:
+                raise
+            first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            skipped.append(f"{method} on {comm['name']}: {first}")
+    steps = rule_seconds(km0["results"])
+    configs.append(
+        f"{comm['name']}: {len(comm['genomes'])} genomes "
+        f"({', '.join(comm['genomes'])}), {len(names):,} contigs, "
+        f"{sum(lengths) / 1e6:.1f} Mbp, "
+        f"{time.monotonic() - t0:.0f} s for this community in this call; kmervae "
+        f"workflow steps (s, training seed {args.train_seeds[0]}): "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
+    )
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -544,7 +745,22 @@ def parse_args(argv=None):
         default=1_000_000,
         help="bp of contigs kept per genome (0 = whole genomes; default 1 Mbp)",
     )
+    p.add_argument(
+        "--set",
+        nargs="+",
+        choices=("tune", "heldout"),
+        help="communities of the catalog's disjoint genome sets (genomes.tsv column set) "
+        "instead of --genomes",
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[1], help="community seeds")
+    p.add_argument(
+        "--clusterings",
+        nargs="+",
+        choices=("leiden", "marker-guided"),
+        default=["leiden", "marker-guided"],
+        help="clusterings of every embedding and raw matrix, all by `kmervae cluster` with "
+        "the workflow's settings (default: both); the workflow's own bins are always scored",
+    )
     p.add_argument(
         "--train-seeds",
         type=int,
@@ -590,6 +806,7 @@ def parse_args(argv=None):
         args.genomes, args.bp_per_genome, args.seeds = [3], 150_000, [1]
         args.train_seeds, args.epochs = [42], 2
         args.methods = ["kmervae", "tnf"]
+        args.set = None
     if args.out is None:
         args.out = DEFAULT_OUT / "tiny" if args.tiny else DEFAULT_OUT
     args.out = args.out.resolve()
@@ -610,84 +827,19 @@ def main(argv=None) -> int:
     rows: list[dict] = []
     skipped: list[str] = []
     configs: list[str] = []
-    from kmervae.binning.clustering import read_clusters
-    from kmervae.features.matrix import read_contig_index
 
-    for n in args.genomes:
-        for seed in args.seeds:
-            t0 = time.monotonic()
-            comm = (
-                build_demo_community(out)
-                if args.tiny
-                else build_community(out, n, args.bp_per_genome, seed)
-            )
-            base = {"community": comm["name"]}
-            kms = [run_kmervae(comm, out, args.epochs, ts, args.rerun) for ts in args.train_seeds]
-            km0 = kms[0]
-            names, _ = read_contig_index(km0["index"])
-            for ts, km in zip(args.train_seeds, kms, strict=True):
-                bins = read_clusters(km["clusters"], names)
-                m = score(comm, km0["index"], bins, np.load(km["embedding"]))
-                wf = dict(line.rstrip("\n").split("\t") for line in open(km["workflow_eval"]))
-                assert abs(float(wf["ari"]) - m["ari"]) < 1e-4, "rescoring differs from workflow"
-                rows.append(
-                    {
-                        **base,
-                        "method": f"kmervae ({args.epochs} ep.)",
-                        "train_seed": ts,
-                        **m,
-                        "wall_s": km["wall_s"],
-                        "rss_mib": km["rss_mib"],
-                    }
-                )
-            for method in [m for m in args.methods if m != "kmervae"]:
-                try:
-                    matrix = None
-                    if method in ("tnf", "raw"):
-                        res = run_matrix_peer(method, comm, km0, out, args.rerun)
-                        matrix = np.load(res["matrix"])
-                        label = "raw TNF (136, z)" if method == "tnf" else "raw 8,362 (z, PCA 256)"
-                    elif method == "metabat2":
-                        res = run_metabat2(comm, out, args.rerun)
-                        label = "MetaBAT2 (TNF only, ≥ 1.5 kb)"
-                    else:
-                        res = run_vamb(comm, km0, out, args.rerun)
-                        if "latent" in res:
-                            matrix = vamb_latent_matrix(res["latent"], names)
-                        label = "VAMB (flat depth)"
-                    bins = read_bins(res["bins_tsv"], names)
-                    if method == "vamb":
-                        bins = singleton_bins_to_unbinned(bins)
-                    m = score(comm, km0["index"], bins, matrix)
-                    rows.append(
-                        {
-                            **base,
-                            "method": label,
-                            **m,
-                            "wall_s": res["wall_s"],
-                            "rss_mib": res["rss_mib"],
-                        }
-                    )
-                except Exception as err:
-                    if not args.keep_going:
-                        raise
-                    first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-                    skipped.append(f"{method} on {comm['name']}: {first}")
-            steps = rule_seconds(km0["results"])
-            configs.append(
-                f"{comm['name']}: {len(comm['genomes'])} genomes "
-                f"({', '.join(comm['genomes'])}), {len(names):,} contigs, "
-                f"{time.monotonic() - t0:.0f} s for this community in this call; kmervae "
-                f"workflow steps (s, training seed {args.train_seeds[0]}): "
-                + ", ".join(f"{k} {v:.0f}" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
-            )
+    calibration: list[dict] = []
+    communities = [(n, seed) for n in (args.set or args.genomes) for seed in args.seeds]
+    for n, seed in communities:
+        comm = (
+            build_demo_community(out)
+            if args.tiny
+            else build_community(out, n, args.bp_per_genome, seed)
+        )
+        bench_community(args, out, comm, rows, calibration, skipped, configs)
 
-    with open(out / "results.tsv", "w") as handle:
-        keys = sorted({k for r in rows for k in r})
-        keys = ["community", "method"] + [k for k in keys if k not in ("community", "method")]
-        handle.write("\t".join(keys) + "\n")
-        for r in rows:
-            handle.write("\t".join(str(r.get(k, "")) for k in keys) + "\n")
+    write_rows(out / "calibration.tsv", calibration)
+    write_rows(out / "results.tsv", rows)
 
     cmd = "python bench/quality/run.py " + shlex.join(argv)
     date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
