@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import random
 
 import pytest
@@ -252,6 +253,36 @@ def test_markers_command_output_does_not_depend_on_threads_or_batches(
     assert cli.main(["markers", *map(str, args), "--threads", "1"]) == 0
     assert out.read_text() == expected
     assert not list(tmp_path.glob(".partial.*"))
+
+
+def test_chunk_tables_gathered_equal_the_whole_samples_table(demo_markers, tmp_path):
+    """feature_chunks > 1: markers per chunk of records, then gather-markers, give the
+    table of the whole sample byte for byte; tables naming other sets are refused."""
+    from kmervae import cli
+
+    _, folder = demo_markers
+    records = [(r.name, r.bases().decode()) for r in iter_fasta_records(folder / "three.fna")]
+    cuts = [0, len(records) // 5, len(records) // 2, len(records)]  # uneven, like bp-balanced
+    tables = []
+    for i, (start, end) in enumerate(itertools.pairwise(cuts)):
+        chunk = records[start:end]
+        fasta = write_fasta(tmp_path / f"c{i}.fa", chunk)
+        index = _write_index(tmp_path / f"c{i}.contigs.tsv", chunk)
+        tables.append(tmp_path / f"c{i}.markers.tsv")
+        args = ["markers", str(fasta), "--contigs", str(index), "-o", str(tables[-1])]
+        assert cli.main(args) == 0
+    out = tmp_path / "joined.tsv"
+    assert cli.main(["gather-markers", "--tables", *map(str, tables), "-o", str(out)]) == 0
+    assert out.read_text() == (folder / "three.tsv").read_text()
+
+    other = tmp_path / "other.tsv"
+    other.write_text(
+        tables[1].read_text().replace("#set\tbacteria_71\t71", "#set\tbacteria_71\t70")
+    )
+    refused = tmp_path / "refused.tsv"
+    args = ["gather-markers", "--tables", str(tables[0]), str(other), "-o", str(refused)]
+    assert cli.main(args) != 0
+    assert not refused.exists() and not list(tmp_path.glob(".partial.*"))
 
 
 def test_sample_without_markers_gives_an_empty_table_and_a_warning(tmp_path):

@@ -213,17 +213,22 @@ def test_local_profile_dry_run(workdir):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_scattered_counting_gives_the_same_matrix(workdir):
-    target = "results/features/first.npy"
-    assert snakemake(workdir, target).returncode == 0
+def test_scattered_counting_gives_the_same_matrix_and_markers(workdir):
+    target, markers = "results/features/first.npy", "results/markers/first.tsv"
+    assert snakemake(workdir, target, markers).returncode == 0
     whole = (workdir / target).read_bytes()
     whole_index = (workdir / "results/features/first.contigs.tsv").read_bytes()
-    result = snakemake(workdir, target, "--forceall", "--config", "feature_chunks=4")
+    whole_markers = (workdir / markers).read_text()
+    result = snakemake(workdir, target, markers, "--forceall", "--config", "feature_chunks=4")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "split_fasta" in result.stderr and "gather_features" in result.stderr
+    for rule in ("split_fasta", "gather_features", "gather_markers"):
+        assert rule in result.stderr, rule
     assert (workdir / target).read_bytes() == whole
     assert (workdir / "results/features/first.contigs.tsv").read_bytes() == whole_index
-    assert not list((workdir / "results").glob("chunks/**/*.npy"))  # temporary
+    assert (workdir / markers).read_text() == whole_markers
+    assert len(list((workdir / "results/logs/find_markers/first").glob("*.log"))) == 4
+    chunks = workdir / "results" / "chunks"
+    assert not list(chunks.glob("**/*.npy")) + list(chunks.glob("**/*.markers.tsv"))  # temporary
 
 
 def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):

@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "architecture": ("kmervae.commands.architecture", "draw the network of a trained model"),
     "embed": ("kmervae.commands.embed", "embed contigs with a trained model"),
     "markers": ("kmervae.commands.markers", "find single-copy marker genes in a sample's contigs"),
+    "gather-markers": (
+        "kmervae.commands.gather_markers",
+        "join chunk marker tables in order",
+    ),
     "cluster": ("kmervae.commands.cluster", "cluster contig embeddings into bins (FASTA per bin)"),
     "evaluate": ("kmervae.commands.evaluate", "score bins against known contig origins (labels)"),
     "plot": ("kmervae.commands.plot", "draw the embedding map and bin sizes (PNG)"),

@@ -105,6 +105,22 @@ else:
 COUNT_ALLOW_EMPTY = "--allow-empty" if FEATURE_CHUNKS > 1 else ""
 
 
+# find_markers runs once per counting unit too; a chunk's table is temporary once
+# gather_markers has joined the chunks' tables into the sample's, which is in the report
+MARKER_TABLE = report(
+    "results/markers/{sample}.tsv",
+    caption="../report/markers.rst",
+    category="Bins",
+    subcategory="{sample}",
+    labels={"sample": "{sample}", "table": "marker genes"},
+)
+MARKERS_OF_UNIT = (
+    MARKER_TABLE
+    if FEATURE_CHUNKS == 1
+    else temp("results/chunks/{sample}/{scatteritem}.markers.tsv")
+)
+
+
 def counted(suffix):
     """The matrix (".npy") or contig index (".contigs.tsv") of a counting unit: the
     sample's own file, or a chunk's, which is temporary once gathered."""
@@ -267,6 +283,11 @@ def markers_runtime(wildcards, input, attempt):
     byte. Longer on each retry."""
     mbp = fasta_mb(wildcards, input) * (3.5 if str(input.fasta).endswith(".gz") else 1)
     return int(10 + attempt * mbp / 0.1 / 60)
+
+
+def gather_markers_runtime(wildcards, attempt):
+    """Minutes for joining chunk marker tables: a few lines per contig, seconds."""
+    return 5 * attempt
 
 
 def labels_of(wildcards):

@@ -1,26 +1,24 @@
 """Single-copy marker genes of every sample's contigs, for the bins' completeness and
-contamination (rule cluster)."""
+contamination (rule cluster).
+
+Like the k-mer counting, the search runs once per counting unit: the whole sample, or
+with feature_chunks > 1 each chunk, whose tables gather_markers joins in order.
+"""
 
 
 rule find_markers:
     """Call the genes of a sample's contigs (pyrodigal, metagenome mode) and find the
     bacterial and archaeal single-copy markers among them (pyhmmer, TC cut-offs)."""
     input:
-        fasta=fasta_of,
-        index="results/features/{sample}.contigs.tsv",
+        fasta=COUNT_FASTA,
+        index=f"{COUNTED}.contigs.tsv",
         hmms=MARKER_HMMS,
     output:
-        markers=report(
-            "results/markers/{sample}.tsv",
-            caption="../report/markers.rst",
-            category="Bins",
-            subcategory="{sample}",
-            labels={"sample": "{sample}", "table": "marker genes"},
-        ),
+        markers=MARKERS_OF_UNIT,
     log:
-        "results/logs/find_markers/{sample}.log",
+        f"results/logs/find_markers/{COUNT_UNIT}.log",
     benchmark:
-        "results/benchmarks/find_markers/{sample}.tsv"
+        f"results/benchmarks/find_markers/{COUNT_UNIT}.tsv"
     conda:
         "../../envs/markers.yaml"
     threads: 4
@@ -33,3 +31,27 @@ rule find_markers:
         "kmervae markers {input.fasta:q} --contigs {input.index:q}"
         " --marker-sets {params.marker_sets:q} --threads {threads}"
         " -o {output.markers:q} 2> {log:q}"
+
+
+if FEATURE_CHUNKS > 1:
+
+    rule gather_markers:
+        """Join the chunks' marker tables in order into results/markers/{sample}.tsv."""
+        input:
+            tables=gather.features(
+                "results/chunks/{{sample}}/{scatteritem}.markers.tsv"
+            ),
+        output:
+            markers=MARKER_TABLE,
+        log:
+            "results/logs/gather_markers/{sample}.log",
+        benchmark:
+            "results/benchmarks/gather_markers/{sample}.tsv"
+        conda:
+            "../../envs/markers.yaml"
+        threads: 1
+        resources:
+            mem_mb=markers_mem_mb,
+            runtime=gather_markers_runtime,
+        shell:
+            "kmervae gather-markers --tables {input.tables:q} -o {output.markers:q} 2> {log:q}"

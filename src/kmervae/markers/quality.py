@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kmervae.errors import InputError
 from kmervae.markers.search import HITS_COLUMNS, HITS_HEADER
+from kmervae.npyio import atomic_path
 
 #: columns that the bin summary gains from a marker table
 QUALITY_COLUMNS = ("completeness", "contamination", "quality", "marker_set")
@@ -90,6 +91,37 @@ def read_marker_table(path: str | Path) -> MarkerTable:
     except UnicodeDecodeError:
         raise InputError(path, "not a marker table (not UTF-8 text)") from None
     return MarkerTable(set_sizes, hits)
+
+
+def _sets_text(table: MarkerTable) -> str:
+    return ", ".join(f"{name} ({n} markers)" for name, n in table.set_sizes.items())
+
+
+def join_marker_tables(paths: Sequence[str | Path], output: str | Path) -> int:
+    """Write the marker tables of a sample's chunks (``kmervae markers`` on each, in the
+    chunks' order) as one table: the same as ``kmervae markers`` on the whole sample, since
+    a contig's hits depend only on the contig. Every table must name the same marker sets.
+    Returns the number of hits."""
+    if not paths:
+        raise ValueError("no marker table to join")
+    first = read_marker_table(paths[0])
+    n_hits = 0
+    with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write(set_header(first.set_sizes.items()))
+        out.write(HITS_HEADER)
+        for path in paths:
+            table = read_marker_table(path)  # checks the whole table before copying it
+            if table.set_sizes != first.set_sizes:
+                raise InputError(path, f"names the marker sets {_sets_text(table)}, but "
+                                 f"{paths[0]} names {_sets_text(first)}: tables of "
+                                 "different marker sets cannot be joined")  # fmt: skip
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    if line.startswith("#") or line == HITS_HEADER:
+                        continue
+                    out.write(line)
+                    n_hits += 1
+    return n_hits
 
 
 def completeness_contamination(copies: Mapping[str, int], n_markers: int) -> tuple[float, float]:
