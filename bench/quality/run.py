@@ -123,8 +123,16 @@ def build_community(out: Path, n: int | str, bp: int, seed: int) -> dict:
     folder = out / "communities" / name
     fasta, labels = folder / f"{name}.fna.gz", folder / "labels.tsv"
     chosen = choose_set(n) if isinstance(n, str) else choose_genomes(n)
+    listed = folder / "genomes.txt"
+    if listed.exists() and listed.read_text().split() != chosen:
+        # the catalog's set changed since this community was cut: its runs are stale
+        raise SystemExit(
+            f"{folder} was cut from other genomes than genomes.tsv now lists for {n!r}; "
+            "move it (and runs/{name}) away, or use another --out"
+        )
     if not (fasta.exists() and labels.exists()):
         folder.mkdir(parents=True, exist_ok=True)
+        listed.write_text("\n".join(chosen) + "\n")
         paths = genome_paths(chosen)
         contigs = make_community(
             {g: paths[g] for g in chosen}, fasta, labels, seed, bp_per_genome=bp or None
