@@ -17,7 +17,7 @@ import pytest
 
 from kmervae.binning import marker_guided
 from kmervae.binning.clustering import ClusterParams, cluster_embedding, normalize
-from kmervae.binning.marker_guided import _Scorer, split_duplicated
+from kmervae.binning.marker_guided import _Scorer, split_duplicated, trim_contaminants
 from kmervae.commands import cluster as cluster_command
 from kmervae.errors import KmervaeError
 from kmervae.markers.quality import MarkerTable, bin_quality, set_header
@@ -139,6 +139,51 @@ def test_bin_with_duplicated_markers_is_split_by_seeded_kmeans():
     # markers once each (median copy number 1): no split
     one = _Scorer(names, marker_table(names, group, {0: MARKERS[:10], 1: MARKERS[10:]}))
     assert [p.tolist() for p in split_duplicated(x, rows, one, seed=42)] == [rows.tolist()]
+
+
+def test_stray_contigs_holding_only_extra_marker_copies_are_trimmed():
+    """A genome's bin with one or a few contigs that carry a second copy of several
+    markers each (another genome's ribosomal operon, say) loses those contigs, not half
+    of the genome; many such contigs, or contigs with one extra copy, stay."""
+    z, group, names, _ = sample()
+    x = normalize(z)
+    rows = np.flatnonzero(group == 2)
+    centre = x[rows].mean(axis=0)
+    far_first = rows[np.argsort(x[rows] @ centre)]  # farthest from the bin's centre first
+    carriers = far_first[-N_MARKERS:]  # the genome's own copies: the contigs nearest the centre
+
+    def scorer(extra_copies):
+        hits = {names[c]: [("bacteria", m)] for c, m in zip(carriers, MARKERS, strict=True)}
+        for contig, markers in extra_copies.items():
+            hits[names[contig]] = [("bacteria", m) for m in markers]
+        return _Scorer(names, MarkerTable({"bacteria": N_MARKERS}, hits))
+
+    one_stray = {far_first[0]: MARKERS[:5]}
+    assert scorer(one_stray).quality(rows).contamination == 25.0
+    trimmed = trim_contaminants(x, rows, scorer(one_stray))
+    assert trimmed.tolist() == sorted(set(rows.tolist()) - {far_first[0]})
+    assert scorer(one_stray).quality(trimmed).contamination == 0.0
+    three = {c: MARKERS[2 * i : 2 * i + 2] for i, c in enumerate(far_first[:3])}
+    assert len(trim_contaminants(x, rows, scorer(three))) == len(rows) - 3
+    four = {c: MARKERS[2 * i : 2 * i + 2] for i, c in enumerate(far_first[:4])}  # a mixture?
+    assert trim_contaminants(x, rows, scorer(four)) is rows
+    singles = {c: [m] for c, m in zip(far_first[:3], MARKERS, strict=False)}
+    assert trim_contaminants(x, rows, scorer(singles)) is rows
+
+
+def test_a_genome_with_a_stray_contig_stays_whole():
+    z, group, names, lengths = sample()
+    table = marker_table(names, group, {g: MARKERS for g in range(4)})
+    x, rows = normalize(z), np.flatnonzero(group == 3)
+    stray = rows[np.argmin(x[rows] @ x[rows].mean(axis=0))]  # the farthest from the centre
+    assert names[stray] not in table.hits  # holds no marker of its own genome
+    table.hits[names[stray]] = [("bacteria", m) for m in MARKERS[:6]]  # 30 % contamination
+    labels = guided(z, lengths, names, table, SPLITTING)
+    own = rows[rows != stray]
+    assert len(set(labels[own].tolist())) == 1  # the genome is one bin
+    assert labels[stray] != labels[own[0]]  # without the stray contig
+    quality = qualities(labels, names, table)[labels[own[0]]]
+    assert (quality.completeness, quality.contamination) == (100.0, 0.0)
 
 
 def test_same_seed_same_bins():

@@ -5,13 +5,19 @@ One fixed Leiden resolution cannot both keep a large genome whole and split clos
 apart; the markers tell which one a bin needs (issue 14; COMEBin, LorBin and SemiBin2 use
 them the same way). Two steps, both over the bins' marker-estimated quality:
 
-1. **Resolution per region.** Leiden runs over the same neighbour graph at the
-   resolutions :data:`RESOLUTION_FACTORS` x ``resolution``. Starting from the coarsest
-   partition, each bin is compared with its parts at the next finer resolution (each part
-   itself refined the same way, down the grid) and the better version is kept. On a tie
-   (no marker decides, e.g. a region of phages or plasmids) a bin coarser than
-   ``resolution`` gives way to its parts and a bin at or finer than it stays whole, so
-   that what the markers cannot judge is binned as plain Leiden at ``resolution`` bins it.
+1. **Bins chosen among resolutions.** Leiden runs over the same neighbour graph at the
+   resolutions :data:`RESOLUTION_FACTORS` x ``resolution``; every bin of every run is a
+   candidate (as DAS Tool chooses among binners, and COMEBin among resolutions). The
+   candidate with the best score is chosen, its contigs leave every other candidate, the
+   others are scored again without them, and so on while a candidate scores above 0.
+   Partitions at different resolutions do not nest, so this choice needs no hierarchy
+   between them. The contigs no chosen bin holds (regions without markers: phages,
+   plasmids, fragments) are binned as plain Leiden at ``resolution`` bins them. Before
+   scoring, a candidate loses up to :data:`MAX_TRIMMED_CONTIGS` contigs that hold only
+   extra copies of at least two markers (the copy nearest the bin's centre counts as the
+   bin's own), when that scores better: one stray contig with another genome's ribosomal
+   protein operon would otherwise make a whole genome look 15 % contaminated, and a
+   fragment of it without the stray contig would outscore it.
 2. **Duplicated markers** (SemiBin2's re-clustering). A bin whose markers have a median
    copy number ``k >= 2`` is split by k-means on its embedding rows into ``k`` parts,
    seeded on the ``k`` contigs that carry the copies of one marker (of the markers with
@@ -20,11 +26,11 @@ them the same way). Two steps, both over the bins' marker-estimated quality:
 
 The score of a bin, from CheckM's completeness ``c`` and contamination ``k``
 (fractions; kmervae.markers.quality, with the marker set that fits the bin best), is
-``c**2 - 5 * k``, and a version of a region scores the sum over its bins. The square
+``c**2 - 5 * k`` (a split version of a bin scores the sum over its parts). The square
 rewards the same markers in one bin over their spread over several (halves of a genome
-score 0.25 + 0.25 against 1 for the whole), so that a genome with a stray extra copy of
-a marker is not cut into complementary parts; ``5 * k`` is the weight of contamination
-in the usual quality score ``completeness - 5 x contamination``. A bin with no marker
+score 0.25 each against 1 for the whole), so that a genome is not cut into
+complementary parts; ``5 * k`` is the weight of contamination in the usual quality score
+``completeness - 5 x contamination``. A bin with no marker
 scores 0. Every contig ends in exactly one bin; the result is deterministic for a seed.
 """
 
@@ -45,6 +51,10 @@ RESOLUTION_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 CONTAMINATION_WEIGHT = 5.0
 #: A version of a region must score this much more to count as better (float noise).
 MIN_GAIN = 1e-9
+#: At most this many contigs are trimmed from a bin as contaminants (a stray contig that
+#: carries a marker-dense stretch, e.g. a ribosomal protein operon, of another genome):
+#: more would hide a real mixture of genomes behind a low contamination estimate.
+MAX_TRIMMED_CONTIGS = 3
 
 
 class _Scorer:
@@ -81,27 +91,67 @@ def _groups(rows: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
     return sorted(groups, key=lambda g: int(g[0]))
 
 
-def best_resolution_bins(
-    partitions: list[np.ndarray], base_level: int, scorer: _Scorer
+def select_bins(
+    partitions: list[np.ndarray], base_level: int, scorer: _Scorer, x: np.ndarray
 ) -> list[np.ndarray]:
-    """Bins (arrays of rows) chosen region by region from ``partitions`` (labels per row,
+    """Bins (arrays of rows) chosen among the bins of all ``partitions`` (labels per row,
     coarsest first): step 1 of the module doc. ``base_level``: the partition at the
-    ``resolution`` setting, which wins ties from the coarser ones."""
+    ``resolution`` setting, which bins the rows that no chosen bin holds. ``x``: the
+    unit-length embedding rows (for trimming contaminant contigs)."""
+    import heapq
 
-    def refine(rows: np.ndarray, level: int) -> list[np.ndarray]:
-        if level + 1 == len(partitions):
-            return [rows]
-        parts = _groups(rows, partitions[level + 1])
-        refined = [b for part in parts for b in refine(part, level + 1)]
-        if len(refined) == 1:
-            return refined
-        whole, split = scorer.score(rows), scorer.total(refined)
-        if level < base_level:
-            return [rows] if whole > split + MIN_GAIN else refined
-        return refined if split > whole + MIN_GAIN else [rows]
-
+    candidates: dict[bytes, tuple[np.ndarray, int]] = {}
     everything = np.arange(len(partitions[0]), dtype=np.int64)
-    return [b for coarse in _groups(everything, partitions[0]) for b in refine(coarse, 0)]
+    for level, labels in enumerate(partitions):
+        for rows in _groups(everything, labels):
+            rows = trim_contaminants(x, rows, scorer)
+            candidates.setdefault(rows.tobytes(), (rows, level))
+    heap = []  # (-score, tie-breaks..., unique number, rows size, rows)
+    for number, (rows, level) in enumerate(candidates.values()):
+        score = scorer.score(rows)
+        if score > 0:
+            # ties: the resolution nearest the setting, then the coarser, then row order
+            key = (abs(level - base_level), level, int(rows[0]), number)
+            heap.append((-score, key, len(rows), rows))
+    heapq.heapify(heap)
+    taken = np.zeros(len(everything), dtype=bool)
+    chosen = []
+    while heap:
+        _, key, size, rows = heapq.heappop(heap)
+        rest = rows[~taken[rows]]
+        if len(rest) != size:  # another chosen bin took some of its rows: score the rest
+            if len(rest) and scorer.score(rest) > 0:
+                heapq.heappush(heap, (-scorer.score(rest), key, len(rest), rest))
+            continue
+        chosen.append(rows)
+        taken[rows] = True
+    left = everything[~taken]
+    return chosen + (_groups(left, partitions[base_level]) if len(left) else [])
+
+
+def trim_contaminants(x: np.ndarray, rows: np.ndarray, scorer: _Scorer) -> np.ndarray:
+    """The bin ``rows`` without the few contigs that hold only extra copies of markers
+    (step 1 of the module doc), if that scores better; else ``rows`` as they are."""
+    quality = scorer.quality(rows)
+    if not quality.marker_set or quality.contamination == 0:
+        return rows
+    carriers = _marker_copies(rows, scorer, quality.marker_set)
+    centre = x[rows].mean(axis=0)
+    extra: dict[int, int] = {}  # row -> markers of which it holds a copy that is not the best
+    best: set[int] = set()  # rows holding the only or the best copy of some marker
+    for copies in carriers.values():
+        rows_of = sorted(set(copies))
+        # the copy nearest the bin's centre is the bin's own; ties to the first row
+        own = max(rows_of, key=lambda i: (float(x[i] @ centre), -i))
+        best.add(own)
+        for i in rows_of:
+            if i != own:
+                extra[i] = extra.get(i, 0) + 1
+    suspects = [i for i, n in extra.items() if n >= 2 and i not in best]
+    if not suspects or len(suspects) > MAX_TRIMMED_CONTIGS:
+        return rows
+    trimmed = np.setdiff1d(rows, suspects)
+    return trimmed if scorer.score(trimmed) > scorer.score(rows) + MIN_GAIN else rows
 
 
 def _marker_copies(rows: np.ndarray, scorer: _Scorer, marker_set: str) -> dict[str, list[int]]:
@@ -178,7 +228,7 @@ def marker_guided_labels(
     resolutions = [resolution * f for f in RESOLUTION_FACTORS]
     partitions = [leiden_partition(graph, r, seed) for r in resolutions]
     scorer = _Scorer(names, table)
-    bins = best_resolution_bins(partitions, RESOLUTION_FACTORS.index(1.0), scorer)
+    bins = select_bins(partitions, RESOLUTION_FACTORS.index(1.0), scorer, x)
     before = len(bins)
     bins = [part for b in bins for part in split_duplicated(x, b, scorer, seed)]
     log.info(
