@@ -806,8 +806,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--tiny",
         action="store_true",
-        help="3 demo genomes x 150 kbp (committed data, no download), 2 epochs, kmervae + tnf "
-        "(the smoke test of tests/test_quality_bench.py)",
+        help="3 demo genomes x 150 kbp (committed data, no download), 2 epochs, kmervae + tnf, "
+        "marker-guided clustering (the smoke test of tests/test_quality_bench.py)",
     )
     args = p.parse_args(argv)
     if args.tiny:
@@ -815,6 +815,8 @@ def parse_args(argv=None):
         args.train_seeds, args.epochs = [42], 2
         args.methods = ["kmervae", "tnf"]
         args.set = None
+        # the workflow's own bins are plain Leiden already: one more clustering per matrix
+        args.clusterings = ["marker-guided"]
     if args.out is None:
         args.out = DEFAULT_OUT / "tiny" if args.tiny else DEFAULT_OUT
     args.out = args.out.resolve()
