@@ -99,8 +99,8 @@ class ClusterParams:
     """kmeans: restarts from new k-means++ starts; the best is kept."""
     marker_guided: bool = False
     """leiden: choose each bin by its marker genes (needs the sample's marker table):
-    Leiden at 0.25, 0.5, 1, 2 and 4 x resolution, per region the version of best
-    marker-estimated quality, then bins with duplicated markers split by seeded k-means."""
+    the bins of best marker-estimated quality among those of Leiden at 0.25, 0.5, 1, 2 and
+    4 x resolution, then bins with duplicated markers split by seeded k-means."""
 
     def __post_init__(self):
         self.check()

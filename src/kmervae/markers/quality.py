@@ -104,14 +104,16 @@ def join_marker_tables(paths: Sequence[str | Path], output: str | Path) -> int:
     Returns the number of hits."""
     if not paths:
         raise ValueError("no marker table to join")
-    first = read_marker_table(paths[0])
+    first = None
     n_hits = 0
     with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        out.write(set_header(first.set_sizes.items()))
-        out.write(HITS_HEADER)
         for path in paths:
             table = read_marker_table(path)  # checks the whole table before copying it
-            if table.set_sizes != first.set_sizes:
+            if first is None:
+                first = table
+                out.write(set_header(first.set_sizes.items()))
+                out.write(HITS_HEADER)
+            elif table.set_sizes != first.set_sizes:
                 raise InputError(path, f"names the marker sets {_sets_text(table)}, but "
                                  f"{paths[0]} names {_sets_text(first)}: tables of "
                                  "different marker sets cannot be joined")  # fmt: skip
