@@ -531,12 +531,10 @@ def rule_seconds(results: Path) -> dict[str, float]:
 # ---------------------------------------------------------------- scoring
 
 
-def score(comm: dict, index: Path, bins: np.ndarray, matrix=None) -> dict:
-    from kmervae.binning.evaluation import evaluate, read_labels
-    from kmervae.features.matrix import read_contig_index
+def score(names, lengths, genomes, bins: np.ndarray, matrix=None) -> dict:
+    """``evaluate``'s metrics of ``bins``; with ``matrix`` also its k-means ARI."""
+    from kmervae.binning.evaluation import evaluate
 
-    names, lengths = read_contig_index(index)
-    genomes, _ = read_labels(comm["labels"], names)
     metrics, _ = evaluate(names, lengths, bins, genomes, embedding=matrix)
     return dict(metrics)
 
@@ -667,22 +665,25 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
     names, lengths = read_contig_index(km0["index"])
     genomes, _ = read_labels(comm["labels"], names)
 
-    def add(method, bins, matrix, timing, summary=None, **extra):
-        m = score(comm, km0["index"], bins, matrix)
+    def add(method, bins, matrix, timing, summary=None, kmeans=None, **extra) -> dict:
+        """Score ``bins`` into a row; ``kmeans``: the k-means ARI fields of the same matrix,
+        already computed (they do not depend on the bins)."""
+        m = score(names, lengths, genomes, bins, None if kmeans else matrix)
+        m.update(kmeans or {})
         rows.append({**base, "method": method, **extra, **m,
                      "wall_s": timing["wall_s"], "rss_mib": timing["rss_mib"]})  # fmt: skip
         if summary is not None:
             for r in calibration_rows(summary, names, lengths, genomes, bins):
                 calibration.append({**base, "method": method, **extra, **r})
+        return m
 
     for ts, km in zip(args.train_seeds, kms, strict=True):
         bins = read_clusters(km["clusters"], names)
         z = np.load(km["embedding"])
-        m = score(comm, km0["index"], bins, z)
+        label = f"kmervae ({args.epochs} ep.)"
+        m = add(label, bins, z, km, km["summary"], train_seed=ts)
         wf = dict(line.rstrip("\n").split("\t") for line in open(km["workflow_eval"]))
         assert abs(float(wf["ari"]) - m["ari"]) < 1e-4, "rescoring differs from workflow"
-        label = f"kmervae ({args.epochs} ep.)"
-        add(label, bins, z, km, km["summary"], train_seed=ts)
         if "marker-guided" in args.clusterings:
             folder = Path(km["run"]) / "bench"
             res = run_cluster(comm, km, km["embedding"], folder, True, out, args.rerun)
@@ -694,6 +695,7 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
                 res = run_matrix_peer(method, comm, km0, out, args.rerun)
                 matrix = np.load(res["matrix"])
                 label = "raw TNF (136, z)" if method == "tnf" else "raw 8,362 (z, PCA 256)"
+                kmeans = None  # the matrix's k-means ARI, computed with its first clustering
                 for variant in args.clusterings:
                     guided = variant == "marker-guided"
                     cl = run_cluster(comm, km0, res["matrix"], res["folder"], guided, out,
@@ -702,7 +704,8 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
                               "rss_mib": max(res["rss_mib"], cl["rss_mib"])}  # fmt: skip
                     bins = read_clusters(cl["clusters"], names)
                     label_v = label + (" + marker-guided" if guided else "")
-                    add(label_v, bins, matrix, timing, cl["summary"])
+                    m = add(label_v, bins, matrix, timing, cl["summary"], kmeans)
+                    kmeans = {k: v for k, v in m.items() if k.startswith("kmeans_")}
                 continue
             matrix = None
             if method == "metabat2":
