@@ -69,7 +69,8 @@ def guided(z, lengths, names, table, resolution, seed=42):
 
 
 def plain(z, lengths, resolution, seed=42):
-    return cluster_embedding(z, lengths, ClusterParams(resolution=resolution, seed=seed))
+    params = ClusterParams(marker_guided=False, resolution=resolution, seed=seed)
+    return cluster_embedding(z, lengths, params)
 
 
 def bins_of(labels, group, g):
@@ -228,12 +229,19 @@ def test_without_any_marker_gives_plain_leiden_and_a_warning(caplog):
     assert "no marker gene in the sample" in caplog.text
 
 
-def test_needs_the_marker_table_and_leiden():
+def test_without_markers_or_for_other_algorithms_it_is_plain(caplog):
+    # marker-guided is the default: an embedding with no marker table gets plain Leiden
+    # (with a warning), and hdbscan / kmeans are unchanged by the setting
     z, _, _, lengths = sample()
-    with pytest.raises(KmervaeError, match="--markers"):
-        cluster_embedding(z, lengths, ClusterParams(marker_guided=True))
-    with pytest.raises(KmervaeError, match="--algorithm leiden"):
-        ClusterParams(marker_guided=True, algorithm="hdbscan")
+    with caplog.at_level(logging.WARNING):
+        labels = cluster_embedding(z, lengths, ClusterParams(marker_guided=True, seed=3))
+    assert "plain Leiden" in caplog.text
+    off = ClusterParams(marker_guided=False, seed=3)
+    assert np.array_equal(labels, cluster_embedding(z, lengths, off))
+    for other in ({"algorithm": "hdbscan"}, {"algorithm": "kmeans", "k": 4}):
+        on = cluster_embedding(z, lengths, ClusterParams(marker_guided=True, **other))
+        off = cluster_embedding(z, lengths, ClusterParams(marker_guided=False, **other))
+        assert np.array_equal(on, off)
 
 
 def run_cluster(argv):
@@ -269,3 +277,14 @@ def test_cluster_command_with_marker_guided(tmp_path):
     by_group = [{bin_of[names[i]] for i in np.flatnonzero(group == g)} for g in range(4)]
     assert all(len(bins) == 1 for bins in by_group)
     assert len(set.union(*by_group)) == 4  # the pair is split into its two genomes
+    # marker-guided is the default once --markers is given; --no-marker-guided keeps
+    # the one Leiden run, which merges the pair at this resolution
+    default = [a for a in args if a != "--marker-guided"] + ["--markers", tmp_path / "markers.tsv"]
+    guided_text = (tmp_path / "c.tsv").read_text()
+    assert run_cluster(default) == 0
+    assert (tmp_path / "c.tsv").read_text() == guided_text
+    assert run_cluster([*default, "--no-marker-guided"]) == 0
+    plain_bins = dict(
+        line.split("\t")[::-1] for line in (tmp_path / "c.tsv").read_text().split("\n")[1:-1]
+    )
+    assert len({plain_bins[n] for n in names}) == 3

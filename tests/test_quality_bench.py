@@ -31,10 +31,11 @@ def test_tiny_benchmark_runs_the_workflow_and_scores_every_method(tmp_path):
         rows = list(csv.DictReader(handle, delimiter="\t"))
     methods = {row["method"].split(" (")[0] for row in rows}
     assert methods == {"kmervae", "raw TNF"}
-    # every matrix clustered marker-guided too, by kmervae cluster (the workflow's own
-    # bins are the plain Leiden ones)
+    # every matrix clustered both ways: plain Leiden and marker-guided (the workflow's
+    # own bins are one of the two, kmervae cluster makes the other)
     guided = sorted(row["method"] for row in rows if row["method"].endswith("+ marker-guided"))
     assert [m.split(" (")[0] for m in guided] == ["kmervae", "raw TNF"]
+    assert len(rows) == 4
     for row in rows:
         assert row["community"] == "demo3_150k"
         assert 0 <= float(row["ari"]) <= 1 and 0 <= float(row["nmi"]) <= 1

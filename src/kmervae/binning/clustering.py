@@ -97,10 +97,11 @@ class ClusterParams:
     """kmeans: number of bins (required by kmeans)."""
     n_init: int = 10
     """kmeans: restarts from new k-means++ starts; the best is kept."""
-    marker_guided: bool = False
-    """leiden: choose each bin by its marker genes (needs the sample's marker table):
-    the bins of best marker-estimated quality among those of Leiden at 0.25, 0.5, 1, 2 and
-    4 x resolution, then bins with duplicated markers split by seeded k-means."""
+    marker_guided: bool = True
+    """leiden: choose each bin by its marker genes (the sample's marker table; without
+    one, plain Leiden with a warning): the bins of best marker-estimated quality among
+    those of Leiden at 0.25, 0.5, 1, 2 and 4 x resolution, then bins with duplicated
+    markers split by seeded k-means. hdbscan and kmeans ignore it."""
 
     def __post_init__(self):
         self.check()
@@ -124,8 +125,6 @@ class ClusterParams:
             raise KmervaeError("--refine-steps must be >= 0")
         if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1:
             raise KmervaeError("--min-bin-size and --pca-dims must be >= 0, --n-init >= 1")
-        if self.marker_guided and self.algorithm != "leiden":
-            raise KmervaeError("--marker-guided needs --algorithm leiden")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -366,15 +365,21 @@ def cluster_embedding(
 ) -> np.ndarray:
     """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc.
     ``threads``: of the neighbour search of ``leiden`` (the rest runs on one); the result
-    does not depend on it. ``params.marker_guided`` needs ``markers``, the sample's marker
-    table, and ``names``, the contig of each row (kmervae.binning.marker_guided)."""
+    does not depend on it. ``params.marker_guided`` uses ``markers``, the sample's marker
+    table, and ``names``, the contig of each row (kmervae.binning.marker_guided); without
+    them leiden runs plain, with a warning."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
         raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
-    if params.marker_guided and (markers is None or names is None):
-        raise KmervaeError(
-            "--marker-guided needs the sample's marker table (--markers, from kmervae markers)"
+    guided = params.algorithm == "leiden" and params.marker_guided
+    if guided and (markers is None or names is None):
+        # the default is marker-guided, and an embedding clustered outside the workflow
+        # may have no marker table: its bins are still the plain Leiden ones
+        log.warning(
+            "no marker table (--markers, from kmervae markers): plain Leiden clustering, "
+            "not marker-guided"
         )
+        guided = False
     if len(z) == 0:
         return np.zeros(0, dtype=np.int64)
     x = normalize(z)
@@ -390,7 +395,7 @@ def cluster_embedding(
             )
             if params.refine:
                 labels = refine_clusters(x, labels, params.refine_steps)
-        elif params.algorithm == "leiden" and params.marker_guided and len(x) >= 3:
+        elif guided and len(x) >= 3:
             graph = neighbour_graph(x, params.neighbors, threads)
             labels = marker_guided_labels(x, graph, names, markers, params.resolution, params.seed)
         elif params.algorithm == "leiden":

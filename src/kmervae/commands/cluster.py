@@ -20,9 +20,10 @@ Algorithms (--algorithm): ``leiden`` (default; Leiden communities of the --neigh
 nearest-neighbour graph, as in SemiBin2 and COMEBin; needs no number of clusters),
 ``hdbscan`` (then, by default, its noise contigs go to the nearest cluster and centroids
 are refined by spherical k-means, --refine) and ``kmeans`` (needs --k). Embeddings are
-centred and scaled to unit length first. --marker-guided (with --markers) chooses each
-bin among Leiden runs at several resolutions by its markers' completeness and
-contamination, and splits bins with duplicated markers (kmervae.binning.marker_guided).
+centred and scaled to unit length first. With --markers, leiden is marker-guided by
+default: it chooses each bin among Leiden runs at several resolutions by its markers'
+completeness and contamination, and splits bins with duplicated markers
+(kmervae.binning.marker_guided); --no-marker-guided, or no --markers, keeps one run.
 A contig that clusters with nothing is unbinned, unless it has at least --min-bin-size
 bp: then it is a bin of its own. Results are deterministic for the same inputs and
 --seed.
@@ -148,7 +149,9 @@ def run(args) -> int:
     if args.threads < 1:
         raise KmervaeError(f"--threads must be at least 1, got {args.threads}")
     params = ClusterParams(**settings_from_args(ClusterParams, args))
-    if params.marker_guided and args.markers is None:
+    # asked for on the command line, marker-guided clustering without markers is an
+    # error; as the default, it falls back to plain Leiden (cluster_embedding warns)
+    if args.marker_guided and args.markers is None:
         raise KmervaeError(
             "--marker-guided needs --markers, the sample's marker table from kmervae markers"
         )
@@ -159,6 +162,8 @@ def run(args) -> int:
     markers = _read_markers(args.markers, names) if args.markers is not None else None
 
     log.debug("clustering settings: %s", params.as_dict())
+    guided = params.algorithm == "leiden" and params.marker_guided and markers is not None
+    method = "leiden, marker-guided," if guided else params.algorithm
     start = time.perf_counter()
     labels = cluster_embedding(
         z, lengths, params, threads=args.threads, markers=markers, names=names
@@ -169,7 +174,7 @@ def run(args) -> int:
     log.info(
         "%s: %s clustering of %d contigs in %.1f s: %d bins (%d of >= %d bp), %d contigs "
         "unbinned; %.1f%% of %d bp binned",
-        sample, params.algorithm, len(names), time.perf_counter() - start, len(bins),
+        sample, method, len(names), time.perf_counter() - start, len(bins),
         len(written), params.min_bin_size, int((assignment < 0).sum()),
         100 * binned_bp / max(1, int(lengths.sum())), int(lengths.sum()),
     )  # fmt: skip
