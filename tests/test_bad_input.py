@@ -200,3 +200,19 @@ def test_many_tiny_records_stay_in_small_batches(tmp_path):
     sizes = [len(part) for pieces in FastaReader(path) for part in counter.count(pieces)]
     assert sum(sizes) == 5001
     assert max(sizes) <= counter.batch_records
+
+
+@pytest.mark.parametrize("what", ["missing", "directory"])
+def test_tables_that_are_not_files_are_named(tmp_path, what):
+    # every table reader (contig index, marker table, clusters, labels, samples, ...)
+    # opens through open_input: the message names the file and what it should be
+    from kmervae.errors import InputError
+    from kmervae.features.matrix import read_contig_index
+
+    path = tmp_path / "index.tsv"
+    if what == "directory":
+        path.mkdir()
+    message = "no such contig index" if what == "missing" else "a directory, not a contig index"
+    with pytest.raises(InputError, match=message) as err:
+        read_contig_index(path)
+    assert str(path) in str(err.value)

@@ -21,3 +21,16 @@ class InputError(KmervaeError):
         if line is not None:
             where += f" (line {line})"
         super().__init__(f"{where}: {problem}")
+
+
+def open_input(path, what: str, newline: str | None = None):
+    """``path`` opened as UTF-8 text, or an InputError that says there is no such
+    ``what`` (a file that is missing, a directory, or unreadable)."""
+    try:
+        return open(path, encoding="utf-8", newline=newline)
+    except FileNotFoundError:
+        raise InputError(path, f"no such {what}") from None
+    except IsADirectoryError:
+        raise InputError(path, f"a directory, not a {what}") from None
+    except PermissionError:
+        raise InputError(path, f"{what} not readable (permission denied)") from None

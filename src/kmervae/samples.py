@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kmervae.errors import InputError, KmervaeError
+from kmervae.errors import InputError, KmervaeError, open_input
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna")
 SAMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -74,11 +74,7 @@ def samples_in_folder(folder: str | os.PathLike) -> list[Sample]:
 
 def samples_in_table(table: str | os.PathLike) -> list[Sample]:
     table = Path(table)
-    try:
-        handle = open(table, newline="", encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(table, "no such samples table (config key samples)") from None
-    with handle:
+    with open_input(table, "samples table (config key samples)", newline="") as handle:
         rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
     if not rows:
         return []

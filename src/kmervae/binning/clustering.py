@@ -44,7 +44,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from kmervae.binning.marker_guided import marker_guided_labels
-from kmervae.errors import InputError, KmervaeError
+from kmervae.errors import InputError, KmervaeError, open_input
 from kmervae.markers.quality import MarkerTable
 from kmervae.npyio import MatrixReader
 
@@ -491,11 +491,7 @@ def read_clusters(path: str | os.PathLike, names) -> np.ndarray:
     out = np.full(len(names), None, dtype=object)
     unknown: list[str] = []
     path = Path(path)
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such clusters table") from None
-    with handle:
+    with open_input(path, "clusters table") as handle:
         header = handle.readline()
         if header != CLUSTERS_HEADER:
             raise InputError(

@@ -35,7 +35,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from kmervae.binning.clustering import UNBINNED, normalize
-from kmervae.errors import InputError, KmervaeError
+from kmervae.errors import InputError, KmervaeError, open_input
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,7 @@ def read_labels(path: str | os.PathLike, names: list[str]) -> tuple[np.ndarray, 
     position = {n: i for i, n in enumerate(names)}
     genomes = np.full(len(names), None, dtype=object)
     unknown: list[str] = []
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    with handle:
+    with open_input(path, "labels table") as handle:
         header = handle.readline().rstrip("\r\n").split("\t")
         if len(header) < 2:
             raise InputError(path, "expected a header line 'contig<TAB>genome[<TAB>...]'")

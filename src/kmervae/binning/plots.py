@@ -24,7 +24,7 @@ import numpy as np
 from kmervae.binning.clustering import DEFAULT_MIN_BIN_SIZE, UNBINNED, load_embedding
 from kmervae.binning.clustering import read_clusters as clustering_read_clusters
 from kmervae.binning.evaluation import read_labels as evaluation_read_labels
-from kmervae.errors import InputError, KmervaeError
+from kmervae.errors import InputError, KmervaeError, open_input
 from kmervae.features.matrix import read_contig_index
 from kmervae.npyio import AtomicOutput, atomic_outputs
 
@@ -399,11 +399,7 @@ def map_figure(
 def read_bin_quality(path) -> dict[str, str]:
     """bin -> quality label (high, medium, low) from a bin summary (kmervae cluster
     --summary, made with --markers)."""
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such bin summary") from None
-    with handle:
+    with open_input(path, "bin summary") as handle:
         header = handle.readline().rstrip("\n").split("\t")
         if "bin" not in header or "quality" not in header:
             raise InputError(path, "no bin and quality columns: a bin summary made without "

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kmervae.errors import InputError
+from kmervae.errors import InputError, open_input
 from kmervae.features.fasta import FastaReader
 from kmervae.features.kmers import CountRows, KmerCounter
 from kmervae.features.layout import KMER_SIZES, LAYOUT, n_canonical
@@ -189,10 +189,7 @@ class ContigIndexWriter(AtomicOutput):
 
 def read_contig_index(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     """Contig names and lengths of a contig index (``contig``, ``length``), in row order."""
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such contig index") from None
+    handle = open_input(path, "contig index")
     names, lengths = [], []
     with handle:
         header = handle.readline()

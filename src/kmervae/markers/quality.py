@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kmervae.errors import InputError
+from kmervae.errors import InputError, open_input
 from kmervae.markers.search import HITS_COLUMNS, HITS_HEADER
 from kmervae.npyio import atomic_path
 
@@ -56,10 +56,7 @@ def read_marker_table(path: str | Path) -> MarkerTable:
     path = Path(path)
     set_sizes: dict[str, int] = {}
     hits: dict[str, list[tuple[str, str]]] = {}
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such marker table") from None
+    handle = open_input(path, "marker table")
     try:
         with handle:
             line_no = 0
