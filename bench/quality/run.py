@@ -302,7 +302,7 @@ def workflow_marker_guided(km: dict) -> bool:
     """Whether the workflow clustered marker-guided (its default since marker-guided
     bins were chosen; runs cached from before clustered plain), as its log says."""
     log = km["results"] / "logs" / "cluster" / f"{km['clusters'].stem}.log"
-    return "marker-guided clustering of" in log.read_text(encoding="utf-8")
+    return "marker-guided leiden clustering of" in log.read_text(encoding="utf-8")
 
 
 def run_cluster(

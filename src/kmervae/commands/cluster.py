@@ -163,7 +163,7 @@ def run(args) -> int:
 
     log.debug("clustering settings: %s", params.as_dict())
     guided = params.algorithm == "leiden" and params.marker_guided and markers is not None
-    method = "leiden, marker-guided," if guided else params.algorithm
+    method = "marker-guided leiden" if guided else params.algorithm
     start = time.perf_counter()
     labels = cluster_embedding(
         z, lengths, params, threads=args.threads, markers=markers, names=names
