@@ -5,7 +5,8 @@ comes from (a Debian example package, or ``pypi:NAME`` for a PyPI sdist or wheel
 test genomes), the file inside that package, its length, the sha256 of the sequence file as
 shipped (after gzip/xz decompression; for a member of an archive, of that member) and the
 benchmark set it belongs to: ``tune`` (to choose defaults on), ``heldout`` (to report on; no
-species in both) or ``spare`` (further strains of a species already in a set).
+species in both), ``spare`` (further strains of a species already in a set) or ``candidate``
+(genomes of further species, found later, not yet split into ``tune`` and ``heldout``).
 
 Usage::
 
@@ -80,9 +81,9 @@ TAR_SEP = "::"
 #: ``package`` prefix of PyPI sources.
 PYPI_PREFIX = "pypi:"
 
-#: Benchmark sets: tune on one, report on the other; ``spare`` rows are in neither; ``new``
-#: rows were added while a benchmark ran on the other sets and wait to be split into them.
-SETS = ("tune", "heldout", "spare")
+#: Benchmark sets: tune on one, report on the other; ``spare`` rows are in neither;
+#: ``candidate`` rows are species new to the catalog that wait to be split into the two sets.
+SETS = ("tune", "heldout", "spare", "candidate")
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,67 @@ CANDIDATES: list[Candidate] = [
               "pypi:tiara", "sdist::tiara-1.0.3/tiara/test/test_data/archaea_fr.fasta.gz",
               "archaeon; HG425166.1 shipped as 135 consecutive 15-kbp tiles (the last partial "
               "tile is missing): contigs cut from it are at most 15 kbp", "1.0.3"),
+    # ---- PyPI, candidates: species new to the catalog, not yet split into tune and heldout
+    Candidate("hinfluenzae_rd_kw20", "Haemophilus influenzae", "Rd KW20", "Proteobacteria",
+              "pypi:phageboost", "sdist::PhageBoost-0.1.7/example/data/NC_000907.fasta.gz",
+              "chromosome NC_000907.1", "0.1.7"),
+    Candidate("mgallisepticum_rlow", "Mycoplasma gallisepticum", "R(low)", "Tenericutes",
+              "pypi:mgcplotter",
+              "sdist::mgcplotter-1.0.1/tests/testdata/small_dataset/query_gbff/"
+              "GCF_000092585.1_ASM9258v1_genomic.gbff",
+              "GenBank; NC_004829 (GCF_000092585.1); same genus as mmycoides_afade and "
+              "mhyorhinis_hub1", "1.0.1"),
+    Candidate("mhyorhinis_hub1", "Mycoplasma hyorhinis", "HUB-1", "Tenericutes",
+              "pypi:gtdb-gtranslate",
+              "sdist::gtdb_gtranslate-0.0.7/gtranslate/tests/data/genomes/genome1_TT4.fna",
+              "CP002170.1 (file named genome1_TT4); GC 26%", "0.0.7"),
+    Candidate("selongatus_pcc7942", "Synechococcus elongatus", "PCC 7942", "Cyanobacteria",
+              "pypi:abacat",
+              "sdist::abacat-0.0.2a0/abacat/data/genomes/GCF_000012525.1_ASM1252v1_genomic.fna",
+              "chromosome NC_007604.1 + 46-kbp plasmid", "0.0.2a0"),
+    Candidate("pmarinus_mit9313", "Prochlorococcus marinus", "MIT 9313", "Cyanobacteria",
+              "pypi:abacat",
+              "sdist::abacat-0.0.2a0/abacat/data/genomes/GCF_000011485.1_ASM1148v1_genomic.fna",
+              "chromosome NC_005071.1", "0.0.2a0"),
+    Candidate("sepidermidis_atcc12228", "Staphylococcus epidermidis", "ATCC 12228",
+              "Firmicutes", "pypi:abacat",
+              "sdist::abacat-0.0.2a0/abacat/data/genomes/GCF_000007645.1_ASM764v1_genomic.fna",
+              "chromosome NC_004461.1 + 6 plasmids; same genus as the S. aureus strains",
+              "0.0.2a0"),
+    Candidate("hmarismortui_atcc43049", "Haloarcula marismortui", "ATCC 43049", "Euryarchaeota",
+              "pypi:ogtfinder",
+              "sdist::ogtfinder-0.0.2/tests/test_data/Haloarcula_marismortui/GCF_000011085.1.fna",
+              "archaeon (Halobacteria); chromosomes I (3.13 Mbp) and II (0.29 Mbp) + 7 plasmids; "
+              "GC 61%", "0.0.2"),
+    Candidate("fpennivorans_dsm9078", "Fervidobacterium pennivorans", "DSM 9078", "Thermotogae",
+              "pypi:ogtfinder",
+              "sdist::ogtfinder-0.0.2/tests/test_data/Fervidobacterium_pennivorans/"
+              "GCF_000235405.2.fna",
+              "chromosome NC_017095.1", "0.0.2"),
+    Candidate("pasymbioticus_qlw_p1dmwa1", "Polynucleobacter asymbioticus", "QLW-P1DMWA-1",
+              "Proteobacteria", "pypi:superpang",
+              "sdist::superpang-1.4.1/src/superpang/test_data/2639762516.fna",
+              "IMG genome 2639762516, one record; the header's name is the older "
+              "'P. necessarius subsp. asymbioticus' (type strain of P. asymbioticus)", "1.4.1"),
+    Candidate("senterica_scb67", "Salmonella enterica", "subsp. enterica serovar Choleraesuis "
+              "SC-B67", "Proteobacteria", "pypi:pgap2",
+              "sdist::pgap2-2.4.1/pgap2/toy_input/SC_B67.gbk",
+              "GenBank; chromosome NC_006905 + plasmids pSC138 (139 kbp) and pSCV50 (50 kbp)",
+              "2.4.1"),
+    Candidate("cfreundii_atcc8090", "Citrobacter freundii", "ATCC 8090", "Proteobacteria",
+              "pypi:bacpp",
+              "sdist::bacpp-0.1.7/src/bacpp/examples/Citrobacter_freundii_ATCC_8090.fasta",
+              "chromosome NZ_CP049015.1", "0.1.7"),
+    Candidate("synechocystis_pcc6803", "Synechocystis sp. PCC 6803", "PCC 6803", "Cyanobacteria",
+              "pypi:bacpp", "sdist::bacpp-0.1.7/src/bacpp/examples/Synechocystis_sp_PCC_6803.fasta",
+              "chromosome NC_000911.1 (its plasmids are not shipped)", "0.1.7"),
+    Candidate("phage_ecml117", "Escherichia phage ECML-117", "", "Uroviricota",
+              "pypi:gbkviz", "sdist::GBKviz-1.2.0/src/gbkviz/genbank/JX128258.1.gbk",
+              "GenBank; JX128258.1, 67 kbp (Caudoviricetes, Wifcevirus); same genus as "
+              "phage_fec19, about 31% of their canonical 21-mers shared", "1.2.0"),
+    Candidate("phage_fec19", "Escherichia phage FEC19", "", "Uroviricota",
+              "pypi:gbkviz", "sdist::GBKviz-1.2.0/src/gbkviz/genbank/MH816966.1.gbk",
+              "GenBank; MH816966.1, 68 kbp (Caudoviricetes, Wifcevirus)", "1.2.0"),
 ]
 # fmt: on
 
@@ -370,11 +432,19 @@ SPARE_STRAINS = (
     "nmeningitidis_g2136", "nmeningitidis_8013", "nmeningitidis_m10208", "ccrescentus_na1000",
     "hcrinochetorum_tokyo2021",
 )
+# species new to the catalog, found after the split: the lead divides them between the sets
+CANDIDATE_GENOMES = (
+    "hinfluenzae_rd_kw20", "mgallisepticum_rlow", "mhyorhinis_hub1", "selongatus_pcc7942",
+    "pmarinus_mit9313", "sepidermidis_atcc12228", "hmarismortui_atcc43049",
+    "fpennivorans_dsm9078", "pasymbioticus_qlw_p1dmwa1", "senterica_scb67", "cfreundii_atcc8090",
+    "synechocystis_pcc6803", "phage_ecml117", "phage_fec19",
+)
 # fmt: on
 GENOME_SETS = (
     dict.fromkeys(TUNE_GENOMES, "tune")
     | dict.fromkeys(HELDOUT_GENOMES, "heldout")
     | dict.fromkeys(SPARE_STRAINS, "spare")
+    | dict.fromkeys(CANDIDATE_GENOMES, "candidate")
 )
 
 
