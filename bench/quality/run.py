@@ -74,8 +74,9 @@ def catalog() -> list[dict]:
 
 def choose_genomes(n: int) -> list[str]:
     """``n`` genomes: first one strain per species, taken round-robin over the phyla (so a
-    small community spans all five), then the further strains in catalog order."""
-    rows = catalog()
+    small community spans all five), then the further strains in catalog order. Candidate
+    genomes (not yet in a set) are left out, so ``--genomes N`` stays the community it was."""
+    rows = [row for row in catalog() if row["set"] != "candidate"]
     if not 1 <= n <= len(rows):
         raise SystemExit(f"--genomes must be between 1 and {len(rows)}, got {n}")
     phyla: dict[str, list[dict]] = {}
