@@ -250,6 +250,12 @@ def run_cluster(argv):
     return cluster_command.run(parser.parse_args([str(a) for a in argv]))
 
 
+def bin_of_contig(clusters_tsv) -> dict[str, str]:
+    """contig -> bin of a clusters table (header, then bin<TAB>contig lines)."""
+    lines = clusters_tsv.read_text().split("\n")[1:-1]
+    return dict(line.split("\t")[::-1] for line in lines)
+
+
 def test_cluster_command_with_marker_guided(tmp_path):
     z, group, names, lengths = sample()
     np.save(tmp_path / "emb.npy", z)
@@ -271,9 +277,7 @@ def test_cluster_command_with_marker_guided(tmp_path):
     with pytest.raises(KmervaeError, match="--marker-guided needs --markers"):
         run_cluster(args)
     assert run_cluster([*args, "--markers", tmp_path / "markers.tsv"]) == 0
-    bin_of = dict(
-        line.split("\t")[::-1] for line in (tmp_path / "c.tsv").read_text().split("\n")[1:-1]
-    )
+    bin_of = bin_of_contig(tmp_path / "c.tsv")
     by_group = [{bin_of[names[i]] for i in np.flatnonzero(group == g)} for g in range(4)]
     assert all(len(bins) == 1 for bins in by_group)
     assert len(set.union(*by_group)) == 4  # the pair is split into its two genomes
@@ -284,7 +288,5 @@ def test_cluster_command_with_marker_guided(tmp_path):
     assert run_cluster(default) == 0
     assert (tmp_path / "c.tsv").read_text() == guided_text
     assert run_cluster([*default, "--no-marker-guided"]) == 0
-    plain_bins = dict(
-        line.split("\t")[::-1] for line in (tmp_path / "c.tsv").read_text().split("\n")[1:-1]
-    )
+    plain_bins = bin_of_contig(tmp_path / "c.tsv")
     assert len({plain_bins[n] for n in names}) == 3

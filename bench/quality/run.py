@@ -299,6 +299,11 @@ def run_kmervae(
     return res
 
 
+def variant_label(label: str, marker_guided: bool) -> str:
+    """A method's label in the tables for one of the two clusterings."""
+    return label + (" + marker-guided" if marker_guided else "")
+
+
 def workflow_marker_guided(km: dict) -> bool:
     """Whether the workflow clustered marker-guided (its default since marker-guided
     bins were chosen; runs cached from before clustered plain), as its log says."""
@@ -691,22 +696,23 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
         kmeans = None  # the embedding's k-means ARI, computed with its first clustering
         # the workflow's own bins are one of the clusterings (its default); the other is
         # kmervae cluster on the same embedding, as for the peers' matrices
+        workflow_guided = workflow_marker_guided(km)
         for variant in ["leiden", "marker-guided"]:
             guided = variant == "marker-guided"
-            if guided == workflow_marker_guided(km):
-                bins = read_clusters(km["clusters"], names)
-                m = add(label + (" + marker-guided" if guided else ""), bins, z, km,
-                        km["summary"], kmeans, train_seed=ts)  # fmt: skip
-                wf = dict(line.rstrip("\n").split("\t") for line in open(km["workflow_eval"]))
-                assert abs(float(wf["ari"]) - m["ari"]) < 1e-4, "rescoring differs from workflow"
+            if guided == workflow_guided:
+                res = km
             elif variant in args.clusterings:
                 folder = Path(km["run"]) / "bench"
                 res = run_cluster(comm, km, km["embedding"], folder, guided, out, args.rerun)
-                m = add(label + (" + marker-guided" if guided else ""),
-                        read_clusters(res["clusters"], names), z, res, res["summary"], kmeans,
-                        train_seed=ts)  # fmt: skip
             else:
                 continue
+            bins = read_clusters(res["clusters"], names)
+            m = add(variant_label(label, guided), bins, z, res, res["summary"], kmeans,
+                    train_seed=ts)  # fmt: skip
+            if res is km:
+                with open(km["workflow_eval"], encoding="utf-8") as handle:
+                    wf = dict(line.rstrip("\n").split("\t") for line in handle)
+                assert abs(float(wf["ari"]) - m["ari"]) < 1e-4, "rescoring differs from workflow"
             kmeans = {k: v for k, v in m.items() if k.startswith("kmeans_")}
     for method in [m for m in args.methods if m != "kmervae"]:
         try:
@@ -722,8 +728,8 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
                     timing = {"wall_s": res["wall_s"] + cl["wall_s"],
                               "rss_mib": max(res["rss_mib"], cl["rss_mib"])}  # fmt: skip
                     bins = read_clusters(cl["clusters"], names)
-                    label_v = label + (" + marker-guided" if guided else "")
-                    m = add(label_v, bins, matrix, timing, cl["summary"], kmeans)
+                    m = add(variant_label(label, guided), bins, matrix, timing, cl["summary"],
+                            kmeans)  # fmt: skip
                     kmeans = {k: v for k, v in m.items() if k.startswith("kmeans_")}
                 continue
             matrix = None

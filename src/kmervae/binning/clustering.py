@@ -355,6 +355,17 @@ def kmeans_clustering(x: np.ndarray, k: int, seed: int, n_init: int) -> np.ndarr
         return model.fit_predict(np.asarray(x, dtype=np.float32)).astype(np.int64)
 
 
+def is_marker_guided(params: ClusterParams, markers, names=()) -> bool:
+    """Whether :func:`cluster_embedding` clusters marker-guided with these settings and
+    inputs: leiden with ``marker_guided`` and a marker table (and contig names)."""
+    return (
+        params.algorithm == "leiden"
+        and params.marker_guided
+        and markers is not None
+        and names is not None
+    )
+
+
 def cluster_embedding(
     z: np.ndarray,
     lengths: np.ndarray,
@@ -371,15 +382,14 @@ def cluster_embedding(
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
         raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
-    guided = params.algorithm == "leiden" and params.marker_guided
-    if guided and (markers is None or names is None):
+    guided = is_marker_guided(params, markers, names)
+    if params.algorithm == "leiden" and params.marker_guided and not guided:
         # the default is marker-guided, and an embedding clustered outside the workflow
         # may have no marker table: its bins are still the plain Leiden ones
         log.warning(
             "no marker table (--markers, from kmervae markers): plain Leiden clustering, "
             "not marker-guided"
         )
-        guided = False
     if len(z) == 0:
         return np.zeros(0, dtype=np.int64)
     x = normalize(z)

@@ -59,6 +59,7 @@ from kmervae.binning.clustering import (
     cami_binning_text,
     cluster_embedding,
     clusters_table_rows,
+    is_marker_guided,
     load_embedding,
     name_bins,
 )
@@ -162,7 +163,7 @@ def run(args) -> int:
     markers = _read_markers(args.markers, names) if args.markers is not None else None
 
     log.debug("clustering settings: %s", params.as_dict())
-    guided = params.algorithm == "leiden" and params.marker_guided and markers is not None
+    guided = is_marker_guided(params, markers, names)
     method = "marker-guided leiden" if guided else params.algorithm
     start = time.perf_counter()
     labels = cluster_embedding(

@@ -189,9 +189,8 @@ class ContigIndexWriter(AtomicOutput):
 
 def read_contig_index(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     """Contig names and lengths of a contig index (``contig``, ``length``), in row order."""
-    handle = open_input(path, "contig index")
     names, lengths = [], []
-    with handle:
+    with open_input(path, "contig index") as handle:
         header = handle.readline()
         if not header:
             raise InputError(

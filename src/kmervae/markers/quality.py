@@ -56,9 +56,8 @@ def read_marker_table(path: str | Path) -> MarkerTable:
     path = Path(path)
     set_sizes: dict[str, int] = {}
     hits: dict[str, list[tuple[str, str]]] = {}
-    handle = open_input(path, "marker table")
     try:
-        with handle:
+        with open_input(path, "marker table") as handle:
             line_no = 0
             for line_no, line in enumerate(handle, start=1):
                 if not line.startswith("#"):
