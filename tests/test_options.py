@@ -103,6 +103,18 @@ def test_command_options_of_an_instance_give_every_selected_setting():
     assert options == ["--size=7", "--mode=fast", "--enabled"]
 
 
+def test_complete_command_options_spell_out_the_defaults():
+    # the workflow's form: a changed package default changes the job's command line
+    options = command_options(Toy, {"size": 5, "mode": "exact"}, complete=True)
+    assert options == [
+        "--size=5", "--rate=0.5", "--mode=exact", "--enabled",
+        "--widths=4,2", "--branches", "8,4", "2",
+    ]  # fmt: skip
+    # still checked as the command checks
+    with pytest.raises(KmervaeError, match="size must be at least 1"):
+        command_options(Toy, {"size": 0}, complete=True)
+
+
 def test_command_options_read_true_and_false_as_text():
     # as snakemake --config "section={key: value}" passes nested values
     assert command_options(Toy, {"enabled": "false"}) == ["--no-enabled"]

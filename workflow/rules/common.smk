@@ -62,8 +62,11 @@ TRAIN_SAMPLES = choose_training_samples(
 def shell_options(cls, settings, names=None, what=None):
     """The options of a kmervae command that give ``settings`` (of the settings
     dataclass ``cls``), quoted for the shell. Checked here, with the command's own
-    errors, so that a typo in config.yaml stops the workflow before any job runs."""
-    return " ".join(shlex.quote(o) for o in command_options(cls, settings, names, what))
+    errors, so that a typo in config.yaml stops the workflow before any job runs.
+    Every setting is spelled out, defaults included: a job reruns when a default of
+    the package changes, not only when config.yaml does."""
+    options = command_options(cls, settings, names, what, complete=True)
+    return " ".join(shlex.quote(o) for o in options)
 
 
 # `kmervae train` options from the vae: section

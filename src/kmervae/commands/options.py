@@ -177,7 +177,11 @@ class _RaisingParser(argparse.ArgumentParser):
 
 
 def command_options(
-    cls: type, settings, names: Iterable[str] | None = None, what: str | None = None
+    cls: type,
+    settings,
+    names: Iterable[str] | None = None,
+    what: str | None = None,
+    complete: bool = False,
 ) -> list[str]:
     """The options that give ``settings`` to a command whose options
     :func:`add_options` made from ``cls`` (only ``names``, if given), for the workflow.
@@ -186,7 +190,9 @@ def command_options(
     instance of ``cls`` (then every selected field is given). A key that is no selected
     field, a value of the wrong type, or values the dataclass rejects raise
     :class:`KmervaeError`, the last with the dataclass's own message; ``what`` names the
-    settings in the messages (default: the class name).
+    settings in the messages (default: the class name). ``complete``: give every selected
+    field, defaults included, so that the command line changes when a default of the
+    package does (Snakemake reruns a job whose params changed).
     """
     selected = _selected(cls, names)
     what = what or f"{cls.__name__} settings"
@@ -203,7 +209,9 @@ def command_options(
     # parsed back by the command's own options and built: the command's own errors
     parser = _RaisingParser(what)
     add_options(parser, cls, selected)
-    cls(**settings_from_args(cls, parser.parse_args(argv), selected))
+    built = cls(**settings_from_args(cls, parser.parse_args(argv), selected))
+    if complete:
+        return command_options(cls, built, names, what)
     return argv
 
 
