@@ -53,12 +53,23 @@ def rng() -> random.Random:
     return random.Random(20261126)
 
 
+@pytest.fixture
+def workdir(tmp_path, rng) -> Path:
+    """A workflow project with a sample 'first' listed (with labels) in a samples table,
+    and an empty input folder (tests/workflow_project.py)."""
+    from workflow_project import make_project
+
+    return make_project(tmp_path, rng)
+
+
 #: the test files that take longest (minutes: they train models or run the workflow), in
 #: that order; `make test` hands whole files to its workers in collection order, so these
-#: go first and the short ones fill in beside them (5:52 in file-name order on 2 cores, 5:23 so)
+#: go first and the short ones fill in beside them (5:52 in file-name order on 2 cores, 5:23 so).
+#: The workflow tests are three files so that one worker does not run them all.
 LONGEST_FILES = (
     "test_training.py",
     "test_workflow.py",
+    "test_workflow_chunks.py",
     "test_readme.py",
     "test_quality_bench.py",
     "test_embedding.py",

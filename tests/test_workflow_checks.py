@@ -1,0 +1,89 @@
+"""Quick checks of the workflow: bad and duplicate samples, lint, and the profiles' plans."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from conftest import REPO
+from workflow_project import (
+    SNAKEMAKE,
+    snakemake,
+)
+
+from kmervae.binning.clustering import ClusterParams
+from kmervae.vae.config import VAEConfig
+
+pytestmark = pytest.mark.slow
+
+
+def test_bad_sample_fails_its_job_without_output(workdir):
+    (workdir / "in" / "broken.fa").write_text(">x\nACGTZ\n")
+    result = snakemake(workdir, "--keep-going")
+    assert result.returncode != 0
+    assert (workdir / "results/features/first.npy").exists()
+    assert not (workdir / "results/features/broken.npy").exists()
+    assert not (workdir / "results/features/broken.contigs.tsv").exists()
+    log = (workdir / "results/logs/count_kmers/broken.log").read_text()
+    assert "record 'x'" in log and "'Z' is not IUPAC DNA" in log
+
+
+def test_duplicate_sample_names_stop_the_workflow(workdir):
+    (workdir / "in" / "first.fa").write_text(">x\nACGT\n")
+    result = snakemake(workdir, "--dry-run")
+    assert result.returncode != 0
+    assert "two files map to sample 'first'" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = subprocess.run(
+        [str(SNAKEMAKE), "--lint", "--snakefile", str(REPO / "Snakefile")],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr
+
+
+def _job_resources(dry_run_output: str) -> dict[str, dict[str, str]]:
+    """rule -> resources line of its first job in a dry run."""
+    found, rule = {}, None
+    for line in dry_run_output.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            rule = m.group(1)
+        elif line.strip().startswith("resources:") and rule and rule not in found:
+            found[rule] = dict(
+                item.split("=", 1) for item in line.strip()[len("resources: ") :].split(", ")
+            )
+    return found
+
+
+def test_slurm_profile_dry_run_sets_account_partition_and_resources(workdir):
+    result = snakemake(workdir, "--workflow-profile", str(REPO / "profiles" / "slurm"), "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    resources = _job_resources(result.stdout)
+    count = resources["count_kmers"]
+    assert count["slurm_account"] == "your_account"
+    assert count["slurm_partition"] == "your_cpu_partition"
+    assert int(count["mem_mb"]) >= 500 and count["runtime"] != "<TBD>"
+    train = resources["train_vae"]
+    assert train["gpu"] == "1" and train["cpus_per_gpu"] == "8"
+    assert train["slurm_partition"] == "your_gpu_partition"
+    assert train["slurm_account"] == "your_account"
+    assert int(train["mem_mb"]) >= 3000
+
+
+def test_local_profile_dry_run_spells_out_every_setting(workdir):
+    result = snakemake(
+        workdir, "--workflow-profile", str(REPO / "profiles" / "local"), "--dry-run",
+        "--printshellcmds",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    # settings left at the package's defaults are on the command line too, so a job whose
+    # default changes reruns: clustering's resolution and training's learning rate are not
+    # in this project's config.yaml
+    cluster = next(line for line in result.stdout.splitlines() if "kmervae cluster" in line)
+    assert f"--resolution={ClusterParams().resolution}" in cluster
+    assert "--min-cluster-size=5" in cluster  # the one the config sets
+    train = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
+    assert f"--learning-rate={VAEConfig().learning_rate}" in train

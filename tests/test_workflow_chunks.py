@@ -1,0 +1,67 @@
+"""The workflow with its options: scattered counting, and a model trained on chosen samples
+that bins every sample."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from workflow_project import (
+    planned_jobs,
+    snakemake,
+    two_genome_contigs,
+    write_fasta,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_scattered_counting_gives_the_same_matrix_and_markers(workdir):
+    target, markers = "results/features/first.npy", "results/markers/first.tsv"
+    assert snakemake(workdir, target, markers).returncode == 0
+    whole = (workdir / target).read_bytes()
+    whole_index = (workdir / "results/features/first.contigs.tsv").read_bytes()
+    whole_markers = (workdir / markers).read_text()
+    result = snakemake(workdir, target, markers, "--forceall", "--config", "feature_chunks=4")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for rule in ("split_fasta", "gather_features", "gather_markers"):
+        assert rule in result.stderr, rule
+    assert (workdir / target).read_bytes() == whole
+    assert (workdir / "results/features/first.contigs.tsv").read_bytes() == whole_index
+    assert (workdir / markers).read_text() == whole_markers
+    assert len(list((workdir / "results/logs/find_markers/first").glob("*.log"))) == 4
+    chunks = workdir / "results" / "chunks"
+    assert not list(chunks.glob("**/*.npy")) + list(chunks.glob("**/*.markers.tsv"))  # temporary
+
+
+def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):
+    """train_samples: [first] with a second sample (whose name holds a '.'): the model is
+    trained on first alone, and both samples are embedded and binned with it."""
+    records, _ = two_genome_contigs(rng, "b", 12)
+    write_fasta(workdir / "in" / "sec.ond.fa", records)
+    (workdir / "config.yaml").write_text(
+        "input_dir: in\nsamples: samples.tsv\ntrain_samples: [first]\n"
+        "vae: {epochs: 1, batch_size: 8, seed: 3, encoder_widths: [[16, 8], [8, 4], [4, 4]],"
+        " shared_widths: [16], latent_dim: 4}\n"
+        "min_bin_size: 10000\nclustering: {min_cluster_size: 5}\n"
+    )
+    targets = [
+        "results/model/provenance.json",
+        *(f"results/clusters/{sample}.tsv" for sample in ("first", "sec.ond")),
+    ]
+    # substring views are counted for the training sample only; both are embedded
+    jobs = planned_jobs(workdir)
+    assert {("count_views", "first"), ("embed", "first"), ("embed", "sec.ond")} <= jobs
+    assert ("count_views", "sec.ond") not in jobs
+    result = snakemake(workdir, *targets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    provenance = json.loads((workdir / "results/model/provenance.json").read_text())
+    assert [Path(s["path"]).name for s in provenance["training_samples"]] == ["first.npy"]
+    for sample in ("first", "sec.ond"):
+        index = (workdir / f"results/features/{sample}.contigs.tsv").read_text().splitlines()
+        embedding = np.load(workdir / f"results/embeddings/{sample}.npy")
+        assert embedding.shape == (len(index) - 1, 4), sample
+        clusters = (workdir / f"results/clusters/{sample}.tsv").read_text().splitlines()
+        assert clusters[0] == "clustername\tcontigname" and len(clusters) == len(index)
