@@ -55,6 +55,8 @@ BENCH = REPO / "bench"
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO / "src"))
 
+from genomes import ADDED_TO_TUNE  # noqa: E402
+
 DEFAULT_OUT = BENCH / ".cache" / "quality"
 SNAKEMAKE = REPO / ".venv" / "bin" / "snakemake"
 PYTHON = sys.executable
@@ -74,9 +76,10 @@ def catalog() -> list[dict]:
 
 def choose_genomes(n: int) -> list[str]:
     """``n`` genomes: first one strain per species, taken round-robin over the phyla (so a
-    small community spans all five), then the further strains in catalog order. Candidate
-    genomes (not yet in a set) are left out, so ``--genomes N`` stays the community it was."""
-    rows = [row for row in catalog() if row["set"] != "candidate"]
+    small community spans all five), then the further strains in catalog order. The genomes
+    added to the tune set later (``genomes.ADDED_TO_TUNE``) are left out, so ``--genomes N``
+    stays the community it was."""
+    rows = [row for row in catalog() if row["genome"] not in ADDED_TO_TUNE]
     if not 1 <= n <= len(rows):
         raise SystemExit(f"--genomes must be between 1 and {len(rows)}, got {n}")
     phyla: dict[str, list[dict]] = {}
