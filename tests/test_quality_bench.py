@@ -46,3 +46,38 @@ def test_tiny_benchmark_runs_the_workflow_and_scores_every_method(tmp_path):
     genomes = {line.split("\t")[1] for line in labels[1:]}
     assert genomes == {"ecoli_k12_mg1655", "mtuberculosis_h37rv", "saureus_n315"}
     assert "| demo3_150k | kmervae" in (tmp_path / "table.md").read_text()
+
+
+def _separability():
+    sys.path.insert(0, str(REPO / "bench" / "quality"))
+    import separability
+
+    return separability
+
+
+def test_same_genus_pairs_skip_candidatus_and_phages():
+    sep = _separability()
+    assert sep.genus("Candidatus Hepatoplasma vulgare") == "Hepatoplasma"
+    ids = {"ccrescentus_cb15", "csegnis_atcc21756", "caulobacter_k31", "ecoli_k12_mg1655",
+           "phage_ecml117", "hcrinochetorum_av", "hvulgare_avjp"}  # fmt: skip
+    # E. coli's phage ("Escherichia phage ECML-117") is no species of Escherichia
+    assert sorted(sep.same_genus_pairs(ids)) == [
+        ("caulobacter_k31", "ccrescentus_cb15"),
+        ("caulobacter_k31", "csegnis_atcc21756"),
+        ("ccrescentus_cb15", "csegnis_atcc21756"),
+        ("hcrinochetorum_av", "hvulgare_avjp"),
+    ]
+
+
+def test_pair_scores_tell_separated_species_from_mixed_ones():
+    import numpy as np
+
+    sep = _separability()
+    rng = np.random.default_rng(7)
+    truth = np.repeat([0, 1], 200)
+    apart = rng.normal(size=(400, 8)) + 6.0 * truth[:, None]
+    mixed = rng.normal(size=(400, 8))
+    ari, accuracy = sep.pair_scores(sep.as_clustered(apart), truth)
+    assert ari > 0.95 and accuracy > 0.97
+    ari, accuracy = sep.pair_scores(sep.as_clustered(mixed), truth)
+    assert abs(ari) < 0.05 and 0.35 < accuracy < 0.65
