@@ -1,5 +1,5 @@
 """The Snakemake workflow run for real on tiny inputs in a scratch directory: a whole run,
-then a sample added to it, then a broken one."""
+then a sample added to it, then another project that embeds with its model."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from workflow_project import (
-    planned_jobs,
-    snakemake,
-    two_genome_contigs,
-    write_fasta,
-)
+from conftest import write_fasta
+from workflow_project import planned_jobs, snakemake, two_genome_contigs
 
 pytestmark = pytest.mark.slow
 

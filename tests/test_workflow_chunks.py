@@ -8,12 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from workflow_project import (
-    planned_jobs,
-    snakemake,
-    two_genome_contigs,
-    write_fasta,
-)
+from conftest import write_fasta
+from workflow_project import planned_jobs, snakemake, two_genome_contigs
 
 pytestmark = pytest.mark.slow
 
