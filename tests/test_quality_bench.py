@@ -55,7 +55,7 @@ def _separability():
     return separability
 
 
-def test_same_genus_pairs_skip_candidatus_and_phages():
+def test_same_genus_pairs_read_the_genus_after_candidatus_and_leave_out_phages():
     sep = _separability()
     assert sep.genus("Candidatus Hepatoplasma vulgare") == "Hepatoplasma"
     ids = {"ccrescentus_cb15", "csegnis_atcc21756", "caulobacter_k31", "ecoli_k12_mg1655",
