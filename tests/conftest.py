@@ -72,6 +72,7 @@ LONGEST_FILES = (
     "test_workflow_chunks.py",
     "test_readme.py",
     "test_quality_bench.py",
+    "test_workflow_checks.py",
     "test_embedding.py",
 )
 

@@ -6,16 +6,19 @@ measures that directly, bin-free, on the runs of ``bench/quality/run.py``: for e
 of genomes of one genus in a community (the genus is the species' first word, after
 *Candidatus*; phages are left out), take all contigs of the two genomes and
 
-* **k-means ARI**: two-means on the rows as ``kmervae cluster`` sees them (centred, unit
-  length), ten k-means++ starts, scored against the two genomes by the adjusted Rand index
+* **k-means ARI**: two-means on the rows as ``kmervae cluster`` sees them (centred over
+  the whole sample, unit length: ``kmervae.binning.clustering.normalize``), ten k-means++
+  starts, scored against the two genomes by the adjusted Rand index
   (1: the split is the species; 0: chance). What an unsupervised split can get.
 * **linear accuracy**: balanced accuracy of a logistic regression between the two genomes
   in 5-fold cross-validation (0.5: chance; 1: linearly separable). What any split along
   one direction could get at best, with the truth known.
 
 Each figure is given over all contigs and over contigs of at least 5 kb (composition is
-noisier on short contigs). Inputs: the VAE embedding of every training seed run, raw TNF
-and the raw 8,362 features (z-scored, PCA 256), the same matrices the bench clusters.
+noisier on short contigs; empty where either genome has fewer than 10 such contigs).
+Inputs: the VAE embedding of every training run (the table averages a run's training
+seeds), raw TNF and the raw 8,362 features (z-scored, PCA 256), the same matrices the
+bench clusters.
 
     .venv/bin/python bench/quality/separability.py bench/.cache/quality-heldout \\
         bench/.cache/quality-tune39 --markdown
@@ -59,21 +62,22 @@ def same_genus_pairs(genome_ids: set[str]) -> list[tuple[str, str]]:
     return [p for ids in by_genus.values() for p in combinations(sorted(ids), 2)]
 
 
-def as_clustered(x: np.ndarray) -> np.ndarray:
-    """Rows centred and scaled to unit length, as kmervae cluster prepares them."""
-    x = np.asarray(x, dtype=np.float64)
-    x = x - x.mean(axis=0)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+#: fewest contigs of each genome for the scores (5-fold cross-validation needs 5)
+MIN_CONTIGS = 10
+EMPTY = "\u2013"  # en dash: no score
 
 
 def pair_scores(x: np.ndarray, truth: np.ndarray, seed: int = 42) -> tuple[float, float]:
-    """(k-means ARI, cross-validated balanced accuracy) of two genomes' rows ``x``."""
+    """(k-means ARI, cross-validated balanced accuracy) of two genomes' rows ``x``; NaN
+    for both where either genome has fewer than :data:`MIN_CONTIGS` rows."""
     from sklearn.cluster import KMeans
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import adjusted_rand_score
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from threadpoolctl import threadpool_limits
 
+    if min(np.bincount(truth, minlength=2)) < MIN_CONTIGS:
+        return float("nan"), float("nan")
     with threadpool_limits(1):
         labels = KMeans(2, n_init=10, random_state=seed).fit_predict(x)
         folds = StratifiedKFold(5, shuffle=True, random_state=seed)
@@ -90,7 +94,8 @@ def community_matrices(run: Path, comm: str) -> dict[str, Path]:
         if km.is_dir():
             emb = km / "results" / "embeddings" / f"{comm}.npy"
             if emb.exists():
-                out[f"VAE embedding (seed {km.name.rsplit('_t', 1)[1]})"] = emb
+                epochs, seed = km.name.removeprefix("kmervae_e").split("_t")
+                out[f"VAE embedding ({epochs} ep., seed {seed})"] = emb
     for peer, name in (("tnf", "raw TNF (136, z)"), ("raw", "raw 8,362 (z, PCA 256)")):
         if (run / peer / "matrix.npy").exists():
             out[name] = run / peer / "matrix.npy"
@@ -98,6 +103,7 @@ def community_matrices(run: Path, comm: str) -> dict[str, Path]:
 
 
 def measure(folder: Path) -> list[dict]:
+    from kmervae.binning.clustering import normalize
     from kmervae.binning.evaluation import read_labels
     from kmervae.features.matrix import read_contig_index
 
@@ -112,12 +118,14 @@ def measure(folder: Path) -> list[dict]:
         lengths = np.asarray(lengths)
         genomes, _ = read_labels(folder / "communities" / comm / "labels.tsv", names)
         genomes = np.asarray(genomes, dtype=object)
-        for a, b in same_genus_pairs({g for g in genomes if g}):
-            both = np.flatnonzero((genomes == a) | (genomes == b))
-            truth = (genomes[both] == b).astype(int)
-            long = lengths[both] >= MIN_LONG
-            for name, path in matrices.items():
-                x = as_clustered(np.load(path, mmap_mode="r")[both])
+        pairs = same_genus_pairs({g for g in genomes if g})
+        for name, path in matrices.items():
+            rows_as_clustered = normalize(np.load(path))
+            for a, b in pairs:
+                both = np.flatnonzero((genomes == a) | (genomes == b))
+                truth = (genomes[both] == b).astype(int)
+                long = lengths[both] >= MIN_LONG
+                x = rows_as_clustered[both]
                 k_all, acc_all = pair_scores(x, truth)
                 k_long, acc_long = pair_scores(x[long], truth[long])
                 rows.append({
@@ -130,13 +138,14 @@ def measure(folder: Path) -> list[dict]:
 
 
 def input_kind(name: str) -> str:
-    return "VAE embedding" if name.startswith("VAE") else name
+    """The input without its training seed: the seeds' runs are averaged."""
+    return name.split(", seed")[0] + ")" if name.startswith("VAE") else name
 
 
 def markdown(rows: list[dict]) -> str:
     """Per pair and input kind: mean over cuts (and training seeds) of the four figures."""
     groups: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
+    for r in sorted(rows, key=lambda r: r["pair"]):  # stable: inputs keep their order
         groups.setdefault((r["pair"], input_kind(r["input"])), []).append(r)
     lines = [
         "| pair | input | runs | k-means ARI | k-means ARI, ≥ 5 kb | linear acc."
@@ -144,10 +153,10 @@ def markdown(rows: list[dict]) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for (pair, kind), rs in groups.items():
-        cells = [
-            f"{statistics.mean(r[k] for r in rs):.2f}"
-            for k in ("kmeans_ari", "kmeans_ari_long", "accuracy", "accuracy_long")
-        ]
+        cells = []
+        for key in ("kmeans_ari", "kmeans_ari_long", "accuracy", "accuracy_long"):
+            values = [r[key] for r in rs if not np.isnan(r[key])]
+            cells.append(f"{statistics.mean(values):.2f}" if values else EMPTY)
         lines.append(f"| {pair} | {kind} | {len(rs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
