@@ -206,6 +206,19 @@ def test_same_seed_same_bins():
     assert not np.array_equal(first, guided(z, lengths, names, table, 1.0, seed=2))
 
 
+def test_leiden_runs_in_forked_processes_equal_the_runs_one_by_one():
+    from kmervae.binning.clustering import leiden_partition, leiden_partitions, neighbour_graph
+
+    rng = np.random.default_rng(5)
+    graph = neighbour_graph(normalize(rng.normal(size=(400, 16))), 30)
+    resolutions = [0.25, 0.5, 1.0, 2.0, 4.0]
+    one_by_one = [leiden_partition(graph, r, 7) for r in resolutions]
+    assert len({len(np.unique(p)) for p in one_by_one}) > 2  # the resolutions differ
+    for processes in (1, 3, 8):
+        forked = leiden_partitions(graph, resolutions, 7, processes)
+        assert all(map(np.array_equal, forked, one_by_one)), processes
+
+
 def test_regions_without_markers_are_binned_as_at_the_base_resolution():
     z, group, names, lengths = sample()
     table = marker_table(names, group, {2: MARKERS, 3: MARKERS})  # the pair has no marker

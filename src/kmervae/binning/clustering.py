@@ -331,6 +331,39 @@ def leiden_partition(graph, resolution: float, seed: int = ClusterParams.seed) -
     return np.asarray(partition.membership, dtype=np.int64)
 
 
+#: The graph the forked processes of :func:`leiden_partitions` read (set only while they
+#: run: a fork inherits it, so it is never pickled).
+_FORKED_GRAPH = None
+
+
+def _leiden_in_fork(resolution: float, seed: int) -> np.ndarray:
+    return leiden_partition(_FORKED_GRAPH, resolution, seed)
+
+
+def leiden_partitions(
+    graph, resolutions: Sequence[float], seed: int = ClusterParams.seed, processes: int = 1
+) -> list[np.ndarray]:
+    """:func:`leiden_partition` of ``graph`` at each of ``resolutions``, in up to
+    ``processes`` forked processes at once (Leiden holds the GIL, so threads would not
+    help; where fork is unavailable they run one after another). Each run is seeded and
+    independent of the others: the result does not depend on ``processes``."""
+    import multiprocessing
+
+    global _FORKED_GRAPH
+    processes = min(processes, len(resolutions))
+    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [leiden_partition(graph, r, seed) for r in resolutions]
+    from concurrent.futures import ProcessPoolExecutor
+
+    _FORKED_GRAPH = graph
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            return list(pool.map(_leiden_in_fork, resolutions, [seed] * len(resolutions)))
+    finally:
+        _FORKED_GRAPH = None
+
+
 def leiden_clustering(
     x: np.ndarray, neighbors: int, resolution: float, seed: int, threads: int = 1
 ) -> np.ndarray:
@@ -375,10 +408,11 @@ def cluster_embedding(
     names: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc.
-    ``threads``: of the neighbour search of ``leiden`` (the rest runs on one); the result
-    does not depend on it. ``params.marker_guided`` uses ``markers``, the sample's marker
-    table, and ``names``, the contig of each row (kmervae.binning.marker_guided); without
-    them leiden runs plain, with a warning."""
+    ``threads``: of the neighbour search of ``leiden`` and the processes of the
+    marker-guided Leiden runs (the rest runs on one); the result does not depend on it.
+    ``params.marker_guided`` uses ``markers``, the sample's marker table, and ``names``,
+    the contig of each row (kmervae.binning.marker_guided); without them leiden runs
+    plain, with a warning."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
         raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
@@ -407,7 +441,9 @@ def cluster_embedding(
                 labels = refine_clusters(x, labels, params.refine_steps)
         elif guided and len(x) >= 3:
             graph = neighbour_graph(x, params.neighbors, threads)
-            labels = marker_guided_labels(x, graph, names, markers, params.resolution, params.seed)
+            labels = marker_guided_labels(
+                x, graph, names, markers, params.resolution, params.seed, threads
+            )
         elif params.algorithm == "leiden":
             labels = leiden_clustering(x, params.neighbors, params.resolution, params.seed, threads)
         else:

@@ -209,13 +209,15 @@ def marker_guided_labels(
     table: MarkerTable,
     resolution: float,
     seed: int,
+    processes: int = 1,
 ) -> np.ndarray:
     """Bin per row of the unit-length embedding ``x`` (ids 0, 1, ...), chosen by the
     markers of ``table`` among Leiden partitions of ``graph`` (the neighbour graph of
     ``x``) and split where markers are duplicated; see the module doc. ``names``: the
     contig of each row. Without any marker in these contigs: Leiden at ``resolution``,
-    with a warning."""
-    from kmervae.binning.clustering import leiden_partition
+    with a warning. ``processes``: Leiden runs at once (the result does not depend on
+    it)."""
+    from kmervae.binning.clustering import leiden_partition, leiden_partitions
 
     if len(names) != len(x):
         raise ValueError(f"{len(x)} embedding rows but {len(names)} contig names")
@@ -226,7 +228,7 @@ def marker_guided_labels(
         )  # fmt: skip
         return leiden_partition(graph, resolution, seed)
     resolutions = [resolution * f for f in RESOLUTION_FACTORS]
-    partitions = [leiden_partition(graph, r, seed) for r in resolutions]
+    partitions = leiden_partitions(graph, resolutions, seed, processes)
     scorer = _Scorer(names, table)
     bins = select_bins(partitions, RESOLUTION_FACTORS.index(1.0), scorer, x)
     before = len(bins)
