@@ -87,18 +87,17 @@ def pair_scores(x: np.ndarray, truth: np.ndarray, seed: int = 42) -> tuple[float
     return adjusted_rand_score(truth, labels), float(np.mean(accuracy))
 
 
-def community_matrices(run: Path, comm: str) -> dict[str, Path]:
-    """Input name -> matrix file of one community's bench runs."""
-    out = {}
+def community_matrices(run: Path, comm: str) -> list[tuple[str, str, Path]]:
+    """(input, training seed or "", matrix file) of one community's bench runs."""
+    out = []
     for km in sorted(run.glob("kmervae_e*_t*")):
-        if km.is_dir():
-            emb = km / "results" / "embeddings" / f"{comm}.npy"
-            if emb.exists():
-                epochs, seed = km.name.removeprefix("kmervae_e").split("_t")
-                out[f"VAE embedding ({epochs} ep., seed {seed})"] = emb
+        emb = km / "results" / "embeddings" / f"{comm}.npy"
+        if km.is_dir() and emb.exists():
+            epochs, seed = km.name.removeprefix("kmervae_e").split("_t")
+            out.append((f"VAE embedding ({epochs} ep.)", seed, emb))
     for peer, name in (("tnf", "raw TNF (136, z)"), ("raw", "raw 8,362 (z, PCA 256)")):
         if (run / peer / "matrix.npy").exists():
-            out[name] = run / peer / "matrix.npy"
+            out.append((name, "", run / peer / "matrix.npy"))
     return out
 
 
@@ -119,7 +118,7 @@ def measure(folder: Path) -> list[dict]:
         genomes, _ = read_labels(folder / "communities" / comm / "labels.tsv", names)
         genomes = np.asarray(genomes, dtype=object)
         pairs = same_genus_pairs({g for g in genomes if g})
-        for name, path in matrices.items():
+        for name, seed, path in matrices:
             rows_as_clustered = normalize(np.load(path))
             for a, b in pairs:
                 both = np.flatnonzero((genomes == a) | (genomes == b))
@@ -129,7 +128,7 @@ def measure(folder: Path) -> list[dict]:
                 k_all, acc_all = pair_scores(x, truth)
                 k_long, acc_long = pair_scores(x[long], truth[long])
                 rows.append({
-                    "community": comm, "pair": f"{a} / {b}", "input": name,
+                    "community": comm, "pair": f"{a} / {b}", "input": name, "train_seed": seed,
                     "contigs": len(both), "long": int(long.sum()),
                     "kmeans_ari": k_all, "kmeans_ari_long": k_long,
                     "accuracy": acc_all, "accuracy_long": acc_long,
@@ -137,16 +136,11 @@ def measure(folder: Path) -> list[dict]:
     return rows
 
 
-def input_kind(name: str) -> str:
-    """The input without its training seed: the seeds' runs are averaged."""
-    return name.split(", seed")[0] + ")" if name.startswith("VAE") else name
-
-
 def markdown(rows: list[dict]) -> str:
-    """Per pair and input kind: mean over cuts (and training seeds) of the four figures."""
+    """Per pair and input: mean over cuts (and training seeds) of the four figures."""
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in sorted(rows, key=lambda r: r["pair"]):  # stable: inputs keep their order
-        groups.setdefault((r["pair"], input_kind(r["input"])), []).append(r)
+        groups.setdefault((r["pair"], r["input"]), []).append(r)
     lines = [
         "| pair | input | runs | k-means ARI | k-means ARI, ≥ 5 kb | linear acc."
         " | linear acc., ≥ 5 kb |",
