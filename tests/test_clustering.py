@@ -312,6 +312,7 @@ def test_cami_binning_lists_every_binned_contig_once_with_its_bin(tmp_path):
         {"algorithm": "hdbscan", "pca_dims": 8, "selection": "eom", "min_samples": 3},
         {"algorithm": "hdbscan", "refine": False, "refine_steps": 0},
         {"algorithm": "leiden", "neighbors": 10, "resolution": 1},
+        {"algorithm": "leiden", "exact_neighbors_max": 0},
         {"min_bin_size": 0},
     ],
 )
@@ -332,6 +333,7 @@ def test_workflow_options_round_trip_through_the_parser(settings):
         ({"algorithm": "kmeans"}, "needs --k"),
         ({"algorithm": "leiden", "neighbors": 0}, "--neighbors"),
         ({"neighbors": 1.5}, "--neighbors: invalid int value"),
+        ({"exact_neighbors_max": -1}, "--exact-neighbors-max must be >= 0"),
         ({"refine": "no"}, "refine must be true or false"),
         ({"min_samples": None}, "min_samples must be set"),
     ],
