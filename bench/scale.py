@@ -79,6 +79,8 @@ from synthetic import (  # noqa: E402
     write_labels,
 )
 
+from kmervae.samples import samples_in_table  # noqa: E402
+
 SNAKEMAKE = REPO / ".venv" / "bin" / "snakemake"
 DEFAULT_ROOT = BENCH / ".cache" / "scale"
 GENOME_SETS = ("tune", "heldout", "spare", "all")
@@ -509,9 +511,9 @@ def main(argv=None) -> int:
     results = work / "results"
     jobs = read_benchmarks(results / "benchmarks")
     steps = step_table(jobs)
-    matrices = sorted((results / "features").glob("*.npy"))
-    matrix_bytes = sum(p.stat().st_size for p in matrices)
-    evaluations = {p.stem: read_metrics(p) for p in sorted((results / "evaluation").glob("*.tsv"))}
+    samples = [sample.name for sample in samples_in_table(work / "input" / "samples.tsv")]
+    matrix_bytes = sum((results / "features" / f"{name}.npy").stat().st_size for name in samples)
+    evaluations = {name: read_metrics(results / "evaluation" / f"{name}.tsv") for name in samples}
     in_matrices = sum(int(m["contigs"]) for m in evaluations.values())
     largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
 

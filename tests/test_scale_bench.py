@@ -151,8 +151,8 @@ def write_benchmark(path: Path, rows: list[tuple[str, str]]) -> None:
 def test_benchmark_files_give_one_row_per_job_and_a_step_table(tmp_path):
     folder = tmp_path / "benchmarks"
     files = [
-        ("count_kmers/a.tsv", [("10.5", "200.0")]),
-        ("count_kmers/b.tsv", [("4.5", "350.5")]),
+        ("count_kmers/a.tsv", [("10.5", "350.4")]),  # the larger RSS finished first
+        ("count_kmers/b.tsv", [("4.5", "200.0")]),
         ("train_vae.tsv", [("100.0", "2048.0")]),
         ("cluster/a.tsv", [("0.4", "NA")]),  # ended before Snakemake's first sample
         ("embed/a.tsv", [("3.0", "500"), ("5.0", "700")]),  # a repeated benchmark
@@ -162,15 +162,15 @@ def test_benchmark_files_give_one_row_per_job_and_a_step_table(tmp_path):
         os.utime(folder / name, (1000 + i, 1000 + i))  # the order the jobs finished
     jobs = scale.read_benchmarks(folder)
     assert {(j["step"], j["job"], j["wall_s"], j["max_rss_mb"]) for j in jobs} == {
-        ("count_kmers", "a", 10.5, 200.0),
-        ("count_kmers", "b", 4.5, 350.5),
+        ("count_kmers", "a", 10.5, 350.4),
+        ("count_kmers", "b", 4.5, 200.0),
         ("train_vae", "", 100.0, 2048.0),
         ("cluster", "a", 0.4, None),
         ("embed", "a", 8.0, 700.0),
     }
     steps = scale.step_table(jobs)
     assert [(s["step"], s["jobs"], s["wall_s"], s["max_rss_mb"]) for s in steps] == [
-        ("count_kmers", 2, 15.0, 350.5),
+        ("count_kmers", 2, 15.0, 350.4),
         ("train_vae", 1, 100.0, 2048.0),
         ("cluster", 1, 0.4, None),
         ("embed", 1, 8.0, 700.0),
