@@ -210,8 +210,13 @@ def test_matrix_reader_reads_rows_and_columns_like_numpy(tmp_path):
     np.testing.assert_array_equal(reader.read(5, 99), rows[5:])
     assert [start for start, _ in reader.batches(3)] == [0, 3, 6]
     np.testing.assert_array_equal(np.concatenate([b for _, b in reader.batches(3)]), rows)
-    np.testing.assert_array_equal(reader.column(1, batch_rows=2), rows[:, 1])
+    for j in range(3):
+        np.testing.assert_array_equal(reader.column(j), rows[:, j])
+    with pytest.raises(IndexError):
+        reader.column(3)
     data = (tmp_path / "m.npy").read_bytes()
     (tmp_path / "cut.npy").write_bytes(data[:-10])
     with pytest.raises(InputError):
         MatrixReader(tmp_path / "cut.npy").read(0, 7)
+    with pytest.raises(InputError):
+        MatrixReader(tmp_path / "cut.npy").column(2)

@@ -21,7 +21,14 @@ from vae_testdata import write_synthetic_matrix, z_mean
 from kmervae.errors import InputError, KmervaeError
 from kmervae.features.layout import N_FEATURES
 from kmervae.vae.config import VAEConfig
-from kmervae.vae.data import MatrixSource, RunningMoments, make_batches, split_rows
+from kmervae.vae.data import (
+    MatrixSource,
+    RunningMoments,
+    ViewSource,
+    make_batches,
+    split_rows,
+    training_subset,
+)
 from kmervae.vae.model import load_vae
 from kmervae.vae.training import kl_weight_at, read_history, train
 
@@ -313,12 +320,12 @@ def test_training_lowers_the_loss_on_real_features(demo_with_views, tmp_path):
 
 @pytest.fixture(scope="module")
 def demo_with_views(tmp_path_factory):
-    """Features of the first 200 demo contigs and 3 substring views of each."""
+    """Features of the first 200 demo contigs and the sequences of their views."""
     from conftest import write_fasta
 
     from kmervae.features.fasta import iter_fasta_records
     from kmervae.features.matrix import featurize
-    from kmervae.features.views import count_views
+    from kmervae.features.views import write_view_sequences
 
     d = tmp_path_factory.mktemp("views")
     fasta = write_fasta(
@@ -329,8 +336,7 @@ def demo_with_views(tmp_path_factory):
         ],
     )
     featurize(fasta, d / "f.npy", d / "f.contigs.tsv")
-    spec = VAEConfig(views_per_contig=3, seed=1).view_spec()
-    count_views(fasta, d / "f.contigs.tsv", d / "v.npy", spec)
+    write_view_sequences(fasta, d / "f.contigs.tsv", d / "v.npy")
     return d / "f.npy", d / "v.npy"
 
 
@@ -350,7 +356,10 @@ def test_contrastive_training_is_deterministic_and_pulls_views_together(demo_wit
     assert history[-1]["val_contrastive"] < history[0]["val_contrastive"]
     # a contig's views land nearer to it than to the other contigs
     z = normalize(z_mean(runs[0].model, np.load(features)))
-    zv = normalize(z_mean(runs[0].model, np.load(views)[::3]))
+    source = MatrixSource([features])
+    rows = np.arange(source.n_rows)
+    first_views = ViewSource([views], source, cfg.view_spec(), [rows]).read(rows, rows * 0)
+    zv = normalize(z_mean(runs[0].model, first_views))
     sims = zv @ z.T
     assert (np.argsort(-sims, axis=1)[:, :10] == np.arange(len(z))[:, None]).any(1).mean() > 0.5
 
@@ -358,12 +367,15 @@ def test_contrastive_training_is_deterministic_and_pulls_views_together(demo_wit
 def test_contrastive_training_needs_matching_views(demo_with_views, tmp_path):
     features, views = demo_with_views
     cfg = _tiny(contrastive_weight=1.0, views_per_contig=3)
-    with pytest.raises(KmervaeError, match="needs the substring views"):
+    with pytest.raises(KmervaeError, match="needs the sequences of the training contigs"):
         train([features], tmp_path / "a", cfg)
-    with pytest.raises(InputError, match="2 views matrices for 1 feature"):
+    with pytest.raises(InputError, match="2 view-sequence files for 1 feature"):
         train([features], tmp_path / "b", cfg, views=[views, views])
-    with pytest.raises(InputError, match="expected 4 views x 200 contigs"):
-        train([features], tmp_path / "c", _tiny(contrastive_weight=1.0), views=[views])
+    # the sequences of all 200 contigs, for a training budget of 150 of them
+    budget = _tiny(contrastive_weight=1.0, max_train_contigs=150)
+    with pytest.raises(InputError, match="of the 150 training contigs"):
+        train([features], tmp_path / "c", budget, views=[views])
+    assert not (tmp_path / "c" / "vae.keras").exists()
 
 
 # --------------------------------------------------------------------------- CLI
@@ -439,3 +451,23 @@ def test_workflow_options_reject_unknown_keys():
 
     with pytest.raises(KmervaeError, match="epoch"):
         command_options(VAEConfig, {"epoch": 3})
+
+
+def test_a_training_budget_trains_on_its_share_with_the_views_command_s_sequences(
+    demo_with_views, tmp_path
+):
+    import json
+
+    from kmervae.features.views import write_view_sequences
+
+    features, _ = demo_with_views
+    d = features.parent
+    cfg = _tiny(contrastive_weight=1.0, views_per_contig=2, max_train_contigs=120, epochs=1)
+    # what the view_sequences job stores for a budget of 120 contigs of one sample
+    lengths = MatrixSource([features]).lengths(0)
+    rows = training_subset(lengths, 120, cfg.length_weight_cap, cfg.seed)
+    write_view_sequences(d / "demo200.fa", d / "f.contigs.tsv", tmp_path / "v.npy", rows)
+    result = train([features], tmp_path / "m", cfg, views=[tmp_path / "v.npy"], plots=False)
+    record = json.loads((result.outdir / "provenance.json").read_text())
+    assert record["n_contigs"] == 200
+    assert record["n_train"] + record["n_val"] == 120

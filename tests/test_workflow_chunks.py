@@ -49,8 +49,8 @@ def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):
     ]
     # substring views are counted for the training sample only; both are embedded
     jobs = planned_jobs(workdir)
-    assert {("count_views", "first"), ("embed", "first"), ("embed", "sec.ond")} <= jobs
-    assert ("count_views", "sec.ond") not in jobs
+    assert {("view_sequences", "first"), ("embed", "first"), ("embed", "sec.ond")} <= jobs
+    assert ("view_sequences", "sec.ond") not in jobs
     result = snakemake(workdir, *targets)
     assert result.returncode == 0, result.stderr[-3000:]
     provenance = json.loads((workdir / "results/model/provenance.json").read_text())

@@ -47,14 +47,15 @@ def settings_of(variant: str, seed: int) -> dict:
 
 
 def views_path(work: Path, community: str, cfg) -> Path:
-    s = cfg.view_spec()
-    return work / f"{community}.views_{s.views}_{s.min_fraction}_{s.max_fraction}_{s.seed}.npy"
+    """The sequences of every contig of a community, from which training counts the
+    views of any view settings (the communities are below any training budget)."""
+    return work / f"{community}.view_sequences.npy"
 
 
 def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
-    """Features and every views matrix the runs need (serial, before the pool)."""
+    """Features and the view sequences the runs need (serial, before the pool)."""
     from kmervae.features.matrix import featurize
-    from kmervae.features.views import count_views
+    from kmervae.features.views import write_view_sequences
     from kmervae.vae.config import VAEConfig
 
     work.mkdir(parents=True, exist_ok=True)
@@ -68,11 +69,8 @@ def prepare(communities: list[Path], work: Path, variants, seeds) -> None:
                 cfg = VAEConfig.from_dict(settings_of(variant, seed))
                 path = views_path(work, name, cfg)
                 if cfg.uses_views and not path.exists():
-                    count_views(
-                        folder / f"{name}.fna.gz",
-                        work / f"{name}.contigs.tsv",
-                        path,
-                        cfg.view_spec(),
+                    write_view_sequences(
+                        folder / f"{name}.fna.gz", work / f"{name}.contigs.tsv", path
                     )
 
 

@@ -167,18 +167,11 @@ def training_matrices(wildcards):
 
 
 def training_views(wildcards):
-    """Substring-view matrices of the training samples (none without the contrastive
-    term)."""
+    """Sequences of the training samples' training contigs, for their substring views
+    (none without the contrastive term)."""
     if not VAE_SETTINGS.uses_views:
         return []
     return expand("results/views/{sample}.npy", sample=TRAIN_SAMPLES)
-
-
-def views_runtime(wildcards, input, attempt):
-    """Minutes for counting views: about views_per_contig x 0.55 of the sample's bases
-    (default fractions 0.3-0.8), counted at 30-100 Mbp/s."""
-    scale = VAE_SETTINGS.views_per_contig * VAE_SETTINGS.view_max_fraction
-    return int(count_runtime(wildcards, input, attempt) * max(1.0, scale))
 
 
 def matrix_contigs(paths):
@@ -195,9 +188,12 @@ def tensorflow_mem_mb(wildcards, attempt):
 def train_runtime(wildcards, input, attempt):
     """Minutes: ~1,000 contigs/s per epoch on 2 CPU cores (BENCHMARKS.md), ~700 with
     the contrastive term (a second encoder pass), up to the configured epochs; a GPU is
-    much faster. Longer on each retry."""
+    much faster. At most max_train_contigs train the model. Longer on each retry."""
     rate = 700 if VAE_SETTINGS.uses_views else 1000
-    seconds = VAE_SETTINGS.epochs * matrix_contigs(input.features) / rate
+    contigs = matrix_contigs(input.features)
+    if VAE_SETTINGS.max_train_contigs:
+        contigs = min(contigs, VAE_SETTINGS.max_train_contigs)
+    seconds = VAE_SETTINGS.epochs * contigs / rate
     return int(15 + attempt * seconds / 60 * 2)
 
 

@@ -1,29 +1,32 @@
 """Training the three-branch VAE on the training samples' feature matrices."""
 
 
-rule count_views:
-    """Random substring views of a training sample's contigs (the contrastive term's
-    positive pairs); deleted once the model is trained."""
+rule view_sequences:
+    """The sequences of a training sample's training contigs, from which the training
+    counts their substring views (the contrastive term's positive pairs); deleted once
+    the model is trained."""
     input:
         fasta=fasta_of,
         contigs="results/features/{sample}.contigs.tsv",
     output:
-        views=temp("results/views/{sample}.npy"),
+        sequences=temp("results/views/{sample}.npy"),
     log:
-        "results/logs/count_views/{sample}.log",
+        "results/logs/view_sequences/{sample}.log",
     benchmark:
-        "results/benchmarks/count_views/{sample}.tsv"
+        "results/benchmarks/view_sequences/{sample}.tsv"
     conda:
         "../../envs/features.yaml"
     threads: 1
     resources:
         mem_mb=count_mem_mb,
-        runtime=views_runtime,
+        runtime=count_runtime,
     params:
         options=VIEW_OPTIONS,
+        training_samples=len(TRAIN_SAMPLES),
     shell:
         "kmervae views {input.fasta:q} --contigs {input.contigs:q}"
-        " --output {output.views:q} {params.options} 2> {log:q}"
+        " --output {output.sequences:q} --training-samples {params.training_samples}"
+        " {params.options} 2> {log:q}"
 
 
 rule train_vae:

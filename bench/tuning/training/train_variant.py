@@ -35,7 +35,7 @@ def main() -> None:
 
     import numpy as np
 
-    from kmervae.features.views import count_views
+    from kmervae.features.views import write_view_sequences
     from kmervae.vae.config import VAEConfig
     from kmervae.vae.embedding import embed_matrix
     from kmervae.vae.training import set_threads, train
@@ -47,10 +47,11 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     views = []
     if cfg.uses_views:
-        spec = cfg.view_spec()
-        path = out / f"{c['name']}.views_{spec}.npy".replace(" ", "")
+        # the sequences of every contig (these communities are below any training budget);
+        # the training counts the views from them
+        path = out / f"{c['name']}.view_sequences.npy"
         if not path.exists():
-            count_views(c["fasta"], c["index"], path, spec)
+            write_view_sequences(c["fasta"], c["index"], path)
         views = [path]
     set_threads(2)
     result = train([c["features"]], out / tag, cfg, views=views, plots=False)

@@ -1,13 +1,12 @@
-"""Count random substring views of the contigs of a feature matrix.
+"""Store the sequences of a training sample's contigs, for the substring views.
 
-For each contig listed in --contigs (the index written beside a feature matrix), draws
---views-per-contig substrings of between --view-min-fraction and --view-max-fraction of
-its length (at least --view-min-length bp, or the whole contig) and writes their
-8,362-column feature rows, contig-major, to --output. The training of the VAE pulls the
-embedding of a contig and of one of its views together (the contrastive term).
-
-Spans are seeded by --seed and the contig's row, so the matrix is the same whatever the
-run; the FASTA must be the one the index was made from. Written atomically.
+The training of the VAE pulls the embedding of a contig and of a random substring
+("view") of it together (the contrastive term). Views are counted by the training when a
+batch needs them, from the base codes this command writes (1 byte per base): those of the
+contigs of --contigs (the index written beside a feature matrix) that train the model, at
+most --max-train-contigs shared equally by --training-samples samples, drawn as
+`kmervae train` draws them, so the two agree. The FASTA must be the one the index was
+made from (checked). Written atomically.
 
 example:
   kmervae views sample.fna.gz --contigs features/sample.contigs.tsv -o views/sample.npy
@@ -26,14 +25,35 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--contigs", type=Path, required=True, help="contig index of the feature matrix"
     )
-    parser.add_argument("-o", "--output", type=Path, required=True, help="views matrix (.npy)")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="base codes of the training contigs (.npy)"
+    )
+    parser.add_argument(
+        "--training-samples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="samples the model trains on, which share --max-train-contigs (default 1)",
+    )
     add_options(parser, VAEConfig, VIEW_SETTINGS)
 
 
 def run(args) -> int:
-    from kmervae.features.views import count_views
+    from kmervae.errors import KmervaeError
+    from kmervae.features.matrix import read_contig_index
+    from kmervae.features.views import write_view_sequences
+    from kmervae.vae.data import training_subset
 
-    # built as the training builds them: the same defaults and checks
+    if args.training_samples < 1:
+        raise KmervaeError("--training-samples must be >= 1")
+    # chosen as the training chooses them: the same defaults and checks
     settings = VAEConfig.from_dict(settings_from_args(VAEConfig, args, VIEW_SETTINGS))
-    count_views(args.fasta, args.contigs, args.output, settings.view_spec())
+    _, lengths = read_contig_index(args.contigs)
+    rows = training_subset(
+        lengths,
+        settings.contigs_per_sample(args.training_samples),
+        settings.length_weight_cap,
+        settings.seed,
+    )
+    write_view_sequences(args.fasta, args.contigs, args.output, rows)
     return 0

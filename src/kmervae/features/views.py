@@ -6,10 +6,12 @@ pulling their embeddings together (and pushing other contigs' away) teaches the 
 which differences between feature rows are sampling noise of a short sequence and which
 are genome signal -- the idea behind COMEBin's and SemiBin2's contrastive training.
 
-The views matrix of a sample has ``views`` rows per contig, contig-major: row
-``contig * views + j`` is view ``j`` of the contig in row ``contig`` of the feature
-matrix. Spans are drawn from a generator seeded by (seed, row), so a contig's views do
-not depend on how the FASTA was split or on the other contigs.
+Each contig has ``views`` fixed spans, drawn from a generator seeded by (seed, row), so
+a contig's views do not depend on how the FASTA was split or on the other contigs. The
+views are counted when a training batch needs them (:func:`count_view_rows`), from the
+base codes of the training contigs that :func:`write_view_sequences` stores, 1 byte per
+base: stored as feature rows they took 4 x 33 KB per contig, more disk than the feature
+matrix itself.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: a stream tag, so view spans never share random numbers with other seeded draws
 _VIEW_STREAM = 0x7615
+#: the longest stretch of a contig that its views come from (see :func:`view_lengths`)
+VIEW_MAX_CONTIG = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,13 @@ def view_spans(length: int, row: int, spec: ViewSpec) -> list[tuple[int, int]]:
     return spans
 
 
+def view_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Contig lengths as the views see them: exact integers also from the float32 length
+    column of a feature matrix, whose integers are exact up to 2 ** 24; longer contigs
+    (16.8 Mbp, rare) have their views drawn and stored within their first 2 ** 24 bp."""
+    return np.minimum(np.asarray(lengths, dtype=np.float64), VIEW_MAX_CONTIG).astype(np.int64)
+
+
 def _whole_records(fasta) -> Iterator[tuple[str, bytes]]:
     """(name, base codes) of every record, joining the pieces of long ones."""
     parts: list[bytes] = []
@@ -87,30 +98,25 @@ def _whole_records(fasta) -> Iterator[tuple[str, bytes]]:
                 parts = []
 
 
-def count_views(
+def write_view_sequences(
     fasta: str | os.PathLike,
     index_path: str | os.PathLike,
     out_path: str | os.PathLike,
-    spec: ViewSpec,
-    batch_contigs: int = 64,
+    rows: np.ndarray | None = None,
 ) -> int:
-    """Write the views matrix of the contigs of ``index_path`` (a feature matrix's contig
-    index) from ``fasta``; return the number of contigs. Written atomically."""
-    spec.check()
+    """Write the base codes of the contigs in ``rows`` (ascending rows of the feature
+    matrix whose contig index is ``index_path``; None: all) from ``fasta``, one after
+    the other in row order, as a (bases, 1) uint8 ``.npy`` that
+    :class:`kmervae.npyio.MatrixReader` reads span by span. Return the number of
+    contigs written. The FASTA must be the one the index was made from (checked).
+    Written atomically."""
     names, lengths = read_contig_index(index_path)
     wanted = {name: row for row, name in enumerate(names)}
-    counter = KmerCounter()
-    progress = Progress(f"views of {os.fspath(fasta)}")
+    keep = np.zeros(len(names), dtype=bool)
+    keep[np.arange(len(names)) if rows is None else np.asarray(rows, dtype=np.int64)] = True
+    progress = Progress(f"view sequences of {os.fspath(fasta)}")
     row = 0
-    with NpyRowWriter(out_path, LAYOUT.n_features) as writer:
-        batch: list[SequencePiece] = []
-
-        def flush() -> None:
-            rows = [count_feature_rows(part) for part in counter.count(batch)]
-            if rows:
-                writer.write(np.concatenate(rows))
-            batch.clear()
-
+    with NpyRowWriter(out_path, 1, np.uint8) as writer:
         for name, codes in _whole_records(fasta):
             if name not in wanted:
                 continue  # shorter than the minimum contig length: not in the matrix
@@ -127,24 +133,36 @@ def count_views(
                     f"contig has {len(codes)} bp but {lengths[row]} in {index_path}",
                     record=name,
                 )
-            for j, (start, stop) in enumerate(view_spans(len(codes), row, spec)):
-                # long views go to the counter in pieces, as FastaReader passes long
-                # records, so memory stays bounded whatever the contig length
-                cuts = [*range(start, stop, MAX_PIECE), stop]
-                for a, b in itertools.pairwise(cuts):
-                    batch.append(
-                        SequencePiece(f"{name}#view{j}", codes[a:b], a == start, b == stop)
-                    )
+            if keep[row]:
+                stored = codes[:VIEW_MAX_CONTIG]
+                writer.write(np.frombuffer(stored, dtype=np.uint8).reshape(-1, 1))
             row += 1
             progress.update(1, len(codes))
-            if len(batch) >= batch_contigs * spec.views and batch[-1].last:
-                flush()
-        flush()
         if row != len(names):
             progress.close()
             raise InputError(
                 fasta, f"contig {names[row]!r} of {index_path} is not in this FASTA file"
             )
     progress.close()
-    log.info("%s: %d views of %d contigs -> %s", fasta, row * spec.views, row, out_path)
-    return row
+    n = int(keep.sum())
+    log.info("%s: base codes of %d of %d contigs -> %s", fasta, n, row, out_path)
+    return n
+
+
+def count_view_rows(views: list[bytes], counter: KmerCounter | None = None) -> np.ndarray:
+    """The feature rows of ``views`` (base codes of substrings), one per view. Long views
+    reach the counter in pieces, as FastaReader passes long records, so memory stays
+    bounded whatever the contig length."""
+    counter = counter or KmerCounter()
+    pieces: list[SequencePiece] = []
+    for j, codes in enumerate(views):
+        cuts = [*range(0, len(codes), MAX_PIECE), len(codes)]
+        for a, b in itertools.pairwise(cuts):
+            pieces.append(SequencePiece(f"view{j}", codes[a:b], a == 0, b == len(codes)))
+    rows = [count_feature_rows(part) for part in counter.count(pieces)]
+    if not rows:
+        return np.zeros((0, LAYOUT.n_features), dtype=np.float32)
+    out = np.concatenate(rows)
+    if len(out) != len(views):  # a counter that dropped a record would misalign views
+        raise AssertionError(f"{len(views)} views counted into {len(out)} rows")
+    return out

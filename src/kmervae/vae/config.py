@@ -23,9 +23,12 @@ KMER_TRANSFORMS = ("clr", "none")
 #: keys added after models were first saved, with the value that describes how a model
 #: saved without the key was trained (its default then); used when loading a model
 KEYS_ADDED_LATER = {"length_weighting": "none"}
-#: the settings that decide the substring views (:meth:`VAEConfig.view_spec`), also the
-#: options of ``kmervae views``
+#: the settings that decide which contigs have substring views and where they lie
+#: (:meth:`VAEConfig.view_spec`, :meth:`VAEConfig.contigs_per_sample`), also the options
+#: of ``kmervae views``
 VIEW_SETTINGS = (
+    "max_train_contigs",
+    "length_weight_cap",
     "views_per_contig",
     "view_min_fraction",
     "view_max_fraction",
@@ -95,6 +98,11 @@ class VAEConfig:
     kl_warmup_epochs: int = 0
     """Raise the KL weight linearly from 0 to beta over this many epochs (0 = off)."""
     # --- training -----------------------------------------------------------------
+    max_train_contigs: int = 50000
+    """Training budget: at most this many contigs in all train the model (0 = all), an
+    equal share per training sample, drawn seeded with a probability that grows with the
+    contig's length up to length_weight_cap; every contig is still embedded. Above every
+    benchmark sample, so their models are unchanged (BENCHMARKS.md, "Real-size samples")."""
     epochs: int = 40
     """Number of epochs (more overfit the 7-mer noise; BENCHMARKS.md)."""
     batch_size: int = 256
@@ -173,6 +181,8 @@ class VAEConfig:
             bad("val_fraction must be in [0, 1)")
         if self.epochs < 1 or self.batch_size < 1:
             bad("epochs and batch_size must be >= 1")
+        if self.max_train_contigs < 0:
+            bad("max_train_contigs must be >= 0 (0 = every contig)")
         if not self.learning_rate > 0 or self.beta < 0 or self.cosine_weight < 0:
             bad("learning_rate must be > 0; beta and cosine_weight >= 0")
         if self.kl_warmup_epochs < 0 or self.early_stopping_patience < 0:
@@ -190,6 +200,13 @@ class VAEConfig:
     def uses_views(self) -> bool:
         """Whether training needs the substring views of its contigs."""
         return self.contrastive_weight > 0
+
+    def contigs_per_sample(self, n_samples: int) -> int:
+        """The most contigs one of ``n_samples`` training samples contributes (0 = all):
+        an equal share of max_train_contigs, rounded up."""
+        if self.max_train_contigs <= 0:
+            return 0
+        return -(-self.max_train_contigs // max(1, n_samples))
 
     def view_spec(self):
         """The :class:`kmervae.features.views.ViewSpec` of these settings."""

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from kmervae.errors import InputError
-from kmervae.features.layout import N_FEATURES
+from kmervae.errors import InputError, KmervaeError
+from kmervae.features.kmers import KmerCounter
+from kmervae.features.layout import LAYOUT, N_FEATURES
+from kmervae.features.views import (
+    VIEW_MAX_CONTIG,
+    ViewSpec,
+    count_view_rows,
+    view_lengths,
+    view_spans,
+)
 from kmervae.npyio import MatrixReader
 
 
@@ -50,6 +59,7 @@ class MatrixSource:
                 )
             self._readers.append(reader)
         self.n_rows_per_file = [len(r) for r in self._readers]
+        self._lengths: dict[int, np.ndarray] = {}
         self.row_starts = np.concatenate([[0], np.cumsum(self.n_rows_per_file)]).astype(np.int64)
         self.n_rows = int(self.row_starts[-1])
         if self.n_rows == 0:
@@ -71,6 +81,12 @@ class MatrixSource:
             self._readers[f].read_into(int(rows[a] - self.row_starts[f]), out[a:b])
         return out
 
+    def lengths(self, f: int) -> np.ndarray:
+        """The length column of matrix ``f`` (float32, as stored; read once)."""
+        if f not in self._lengths:
+            self._lengths[f] = self._readers[f].column(LAYOUT.length_column)
+        return self._lengths[f]
+
     def close(self) -> None:
         for reader in self._readers:
             reader.close()
@@ -82,42 +98,118 @@ class MatrixSource:
         ]
 
 
-class ViewSource:
-    """The substring views of the contigs of a :class:`MatrixSource` (one views matrix
-    per feature matrix, ``views`` rows per contig, contig-major; see kmervae.features.views)."""
+#: stream tag of the training subsample, so it shares no random numbers with other draws
+_SUBSET_STREAM = 0x5B5E
 
-    def __init__(self, paths: Sequence[str | os.PathLike], features: MatrixSource, views: int):
+
+def training_subset(
+    lengths: np.ndarray, max_contigs: int, weight_cap: int, seed: int
+) -> np.ndarray:
+    """Ascending rows of the contigs (of ``lengths``) that train the model: all of them
+    when there are at most ``max_contigs`` (0: no limit); otherwise ``max_contigs`` drawn
+    without replacement, seeded, with a probability that grows with the length up to
+    ``weight_cap`` bp, as the length-weighted loss weighs them (Efraimidis-Spirakis keys:
+    the largest u ** (1 / weight) are a weighted sample)."""
+    lengths = np.asarray(lengths)
+    n = len(lengths)
+    if max_contigs <= 0 or n <= max_contigs:
+        return np.arange(n, dtype=np.int64)
+    # capped within 2 ** 24 too: float32 lengths of a matrix are exact up to there
+    cap = min(weight_cap, VIEW_MAX_CONTIG)
+    weight = np.clip(np.minimum(lengths, cap).astype(np.float64), 1.0, None)
+    u = 1.0 - np.random.default_rng([seed, _SUBSET_STREAM]).random(n)  # in (0, 1]
+    keys = np.log(u) / weight
+    return np.sort(np.argpartition(-keys, max_contigs - 1)[:max_contigs]).astype(np.int64)
+
+
+class ViewSource:
+    """Substring views of the training contigs of a :class:`MatrixSource`, counted when
+    a batch asks for them from the contigs' base codes: one file per feature matrix
+    (:func:`kmervae.features.views.write_view_sequences` of the rows ``subsets[i]`` of
+    matrix ``i``). View ``j`` of a contig is its ``j``-th span of
+    :func:`kmervae.features.views.view_spans` (seeded by the contig's row in its own
+    matrix), so a view is the same feature row whether counted here or by any other
+    route."""
+
+    def __init__(
+        self,
+        paths: Sequence[str | os.PathLike],
+        features: MatrixSource,
+        spec: ViewSpec,
+        subsets: Sequence[np.ndarray],
+    ):
         if len(paths) != len(features.paths):
             raise InputError(
                 paths[0] if paths else "--views",
-                f"{len(paths)} views matrices for {len(features.paths)} feature matrices; "
-                "give one per feature matrix, in the same order",
+                f"{len(paths)} view-sequence files for {len(features.paths)} feature "
+                "matrices; give one per feature matrix, in the same order",
             )
-        self.source = MatrixSource(paths)
-        self.views = int(views)
-        for path, n_views, n_contigs in zip(
-            self.source.paths,
-            self.source.n_rows_per_file,
-            features.n_rows_per_file,
-            strict=True,
-        ):
-            if n_views != n_contigs * self.views:
+        self.spec = spec
+        self.views = spec.views
+        self.paths = [Path(p) for p in paths]
+        self._readers: list[MatrixReader] = []
+        rows, starts, stops = [], [], []
+        for f, (path, subset) in enumerate(zip(self.paths, subsets, strict=True)):
+            reader = MatrixReader(path)
+            if reader.shape[1] != 1 or reader.dtype != np.dtype("u1"):
+                raise InputError(
+                    path, f"not a view-sequence file (kmervae views): shape {reader.shape}"
+                )
+            lengths = view_lengths(features.lengths(f)[subset])
+            offsets = np.concatenate([[0], np.cumsum(lengths)])
+            if len(reader) != offsets[-1]:
                 raise InputError(
                     path,
-                    f"holds {n_views} rows, expected {self.views} views x {n_contigs} "
-                    "contigs of its feature matrix: count the views again with these settings",
+                    f"holds {len(reader)} bases, expected {offsets[-1]} of the "
+                    f"{len(subset)} training contigs of {features.paths[f]}: write the view "
+                    "sequences again with these settings (kmervae views)",
                 )
+            self._readers.append(reader)
+            spans = np.array(
+                [
+                    view_spans(int(n), int(r), spec)
+                    for n, r in zip(lengths.tolist(), subset.tolist(), strict=True)
+                ],
+                dtype=np.int64,
+            ).reshape(len(subset), spec.views, 2)
+            rows.append(features.row_starts[f] + np.asarray(subset, dtype=np.int64))
+            starts.append(offsets[:-1, None] + spans[:, :, 0])
+            stops.append(offsets[:-1, None] + spans[:, :, 1])
+        self.rows = np.concatenate(rows)
+        self._file = np.repeat(np.arange(len(subsets)), [len(s) for s in subsets])
+        self._starts = np.concatenate(starts)
+        self._stops = np.concatenate(stops)
+        self._local = threading.local()
 
     def read(self, rows: np.ndarray, picks: np.ndarray) -> np.ndarray:
-        """View ``picks[i]`` of contig ``rows[i]`` (global rows, ascending)."""
+        """View ``picks[i]`` of contig ``rows[i]`` (global rows with views)."""
         rows = np.asarray(rows, dtype=np.int64)
-        return self.source.read(rows * self.views + np.asarray(picks, dtype=np.int64))
+        at = np.searchsorted(self.rows, rows)
+        if len(rows) and (at.max() >= len(self.rows) or (self.rows[at] != rows).any()):
+            raise KmervaeError("asked for the views of a contig that has none")
+        picks = np.asarray(picks, dtype=np.int64)
+        codes = [
+            self._readers[f].read(a, b).tobytes()
+            for f, a, b in zip(
+                self._file[at].tolist(),
+                self._starts[at, picks].tolist(),
+                self._stops[at, picks].tolist(),
+                strict=True,
+            )
+        ]
+        if not hasattr(self._local, "counter"):  # one counter per loader thread
+            self._local.counter = KmerCounter()
+        return count_view_rows(codes, self._local.counter)
 
     def close(self) -> None:
-        self.source.close()
+        for reader in self._readers:
+            reader.close()
 
     def describe(self) -> list[dict]:
-        return self.source.describe()
+        return [
+            {"path": str(p.resolve()), "bases": len(r), "bytes": p.stat().st_size}
+            for p, r in zip(self.paths, self._readers, strict=True)
+        ]
 
 
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -50,6 +50,7 @@ from kmervae.vae.data import (
     iter_row_chunks,
     make_batches,
     split_rows,
+    training_subset,
 )
 from kmervae.vae.model import GROUP_NAMES, KmerVAE, build_vae
 
@@ -329,25 +330,42 @@ class TrainingData:
 def open_training_data(
     features: Sequence[str | os.PathLike], views: Sequence[str | os.PathLike], cfg: VAEConfig
 ) -> TrainingData:
-    """Open the matrices (and the views, if the contrastive term needs them); split rows."""
+    """Open the matrices (and the views, if the contrastive term needs them); choose the
+    training contigs (at most ``cfg.contigs_per_sample`` of each matrix) and split them."""
     source = MatrixSource(features)
+    per_sample = cfg.contigs_per_sample(len(source.paths))
+    subsets = [
+        training_subset(
+            source.lengths(f) if 0 < per_sample < n else np.zeros(n),
+            per_sample,
+            cfg.length_weight_cap,
+            cfg.seed,
+        )
+        for f, n in enumerate(source.n_rows_per_file)
+    ]
     view_source = None
     if cfg.uses_views:
         if not views:
             raise KmervaeError(
-                "contrastive_weight > 0 needs the substring views of the training contigs "
+                "contrastive_weight > 0 needs the sequences of the training contigs "
                 "(kmervae views; --views), or set contrastive_weight to 0"
             )
-        view_source = ViewSource(views, source, cfg.views_per_contig)
-    train_rows, val_rows = split_rows(source.n_rows, cfg.val_fraction, cfg.seed)
+        view_source = ViewSource(views, source, cfg.view_spec(), subsets)
+    rows = np.concatenate(
+        [start + subset for start, subset in zip(source.row_starts[:-1], subsets, strict=True)]
+    )
+    train_at, val_at = split_rows(len(rows), cfg.val_fraction, cfg.seed)
     log.info(
-        "%d contigs in %d matrices: %d for training, %d for validation",
+        "%d contigs in %d matrices, %d of them train the model (max_train_contigs %d): "
+        "%d for training, %d for validation",
         source.n_rows,
         len(source.paths),
-        len(train_rows),
-        len(val_rows),
+        len(rows),
+        cfg.max_train_contigs,
+        len(train_at),
+        len(val_at),
     )
-    return TrainingData(source, view_source, train_rows, val_rows)
+    return TrainingData(source, view_source, rows[train_at], rows[val_at])
 
 
 def read_checkpoint(ckpt_dir: Path, fingerprint: str, restart: bool) -> dict | None:
@@ -579,6 +597,7 @@ def write_outputs(
             seed=cfg.seed,
             config=cfg.to_dict(),
             training_samples=data.source.describe(),
+            n_contigs=data.source.n_rows,
             n_train=len(data.train_rows),
             n_val=len(data.val_rows),
             epochs_completed=len(history),
