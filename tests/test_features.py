@@ -150,6 +150,19 @@ def test_cli_features_writes_matrix_and_index(tmp_path, mixed_fasta):
         assert f"{package} {version(package)}" in result.stderr, package
     # and the command as typed, whatever Python path runs it
     assert f"command: kmervae features {mixed_fasta} -o {out}" in result.stderr
+    # and, at the end, the process's peak memory (bench/scale.py reads it from the logs)
+    peak = re.search(r"features: peak RSS (\d+) MiB", result.stderr)
+    assert peak and 20 < int(peak[1]) < 4000
+
+
+def test_peak_rss_is_the_high_water_mark():
+    from kmervae.cli import peak_rss_mib
+
+    before = peak_rss_mib()
+    block = np.ones(300 * 2**20, dtype=np.uint8)  # 300 MiB, touched
+    assert peak_rss_mib() >= 300
+    del block
+    assert peak_rss_mib() >= max(before, 300)  # a high-water mark does not fall
 
 
 def _documented_options(command: str) -> set[str]:
