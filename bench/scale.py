@@ -57,6 +57,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -356,12 +357,27 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def read_benchmarks(folder: Path) -> list[dict]:
+#: the line every kmervae command logs at its end (kmervae.cli.log_peak_memory)
+PEAK_RSS_LOGGED = re.compile(r": peak RSS (\d+) MiB$", re.M)
+
+
+def logged_peak_rss(log: Path) -> float | None:
+    """The largest peak RSS (MiB) the kmervae commands of a job's log reported: the
+    kernel's high-water mark, exact where the benchmark's sampling can miss a peak."""
+    if not log.exists():
+        return None
+    peaks = [float(m) for m in PEAK_RSS_LOGGED.findall(log.read_text(errors="replace"))]
+    return max(peaks) if peaks else None
+
+
+def read_benchmarks(folder: Path, logs: Path | None = None) -> list[dict]:
     """One row per workflow job from Snakemake's benchmark files under ``folder``
     (``results/benchmarks``): ``step`` (the rule: the file's first folder, or the file's
     name for a file directly in ``folder``), ``job`` (the rest of the path, e.g. the
     sample), ``wall_s`` and ``max_rss_mb`` (None if not measured). A file of several rows
-    (a repeated benchmark) counts its wall seconds summed and its largest RSS."""
+    (a repeated benchmark) counts its wall seconds summed and its largest RSS. With
+    ``logs`` (``results/logs``, whose files mirror the benchmark files' paths), also
+    ``logged_rss_mib``, the peak the job's kmervae command logged (None: none logged)."""
     jobs = []
     for path in sorted(folder.rglob("*.tsv")):
         relative = path.relative_to(folder).with_suffix("")
@@ -377,6 +393,9 @@ def read_benchmarks(folder: Path) -> list[dict]:
                 "job": job,
                 "wall_s": sum(_number(r["s"]) or 0.0 for r in rows),
                 "max_rss_mb": max(rss) if rss else None,
+                "logged_rss_mib": (
+                    logged_peak_rss(logs / relative.with_suffix(".log")) if logs else None
+                ),
                 "finished": path.stat().st_mtime,
             }
         )
@@ -390,24 +409,40 @@ def step_table(jobs: Sequence[dict]) -> list[dict]:
     for job in sorted(jobs, key=lambda j: j["finished"]):
         row = steps.setdefault(
             job["step"],
-            {"step": job["step"], "jobs": 0, "wall_s": 0.0, "max_job_s": 0.0, "max_rss_mb": None},
+            {
+                "step": job["step"],
+                "jobs": 0,
+                "wall_s": 0.0,
+                "max_job_s": 0.0,
+                "max_rss_mb": None,
+                "logged_rss_mib": None,
+            },
         )
         row["jobs"] += 1
         row["wall_s"] += job["wall_s"]
         row["max_job_s"] = max(row["max_job_s"], job["wall_s"])
-        if job["max_rss_mb"] is not None:
-            row["max_rss_mb"] = max(row["max_rss_mb"] or 0.0, job["max_rss_mb"])
+        for key in ("max_rss_mb", "logged_rss_mib"):
+            if job.get(key) is not None:
+                row[key] = max(row[key] or 0.0, job[key])
     return list(steps.values())
 
 
 def markdown_table(steps: Sequence[dict]) -> str:
     lines = [
-        "| step | jobs | wall s total | max peak RSS MB |",
-        "| --- | ---: | ---: | ---: |",
+        "| step | jobs | wall s total | longest job s | peak RSS MB (benchmark) "
+        "| peak RSS MiB (logged) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def number(value):
+        return "NA" if value is None else f"{value:,.0f}"
+
     for row in steps:
-        rss = "NA" if row["max_rss_mb"] is None else f"{row['max_rss_mb']:,.0f}"
-        lines.append(f"| {row['step']} | {row['jobs']} | {row['wall_s']:,.1f} | {rss} |")
+        lines.append(
+            f"| {row['step']} | {row['jobs']} | {row['wall_s']:,.1f} | "
+            f"{row['max_job_s']:,.1f} | {number(row['max_rss_mb'])} | "
+            f"{number(row.get('logged_rss_mib'))} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -514,7 +549,7 @@ def main(argv=None) -> int:
 
     wall, disk = run_workflow(work, args.cores, args.poll_interval, args.snakemake_args)
     results = work / "results"
-    jobs = read_benchmarks(results / "benchmarks")
+    jobs = read_benchmarks(results / "benchmarks", results / "logs")
     steps = step_table(jobs)
     samples = [sample.name for sample in samples_in_table(work / "input" / "samples.tsv")]
     matrix_bytes = sum((results / "features" / f"{name}.npy").stat().st_size for name in samples)

@@ -160,7 +160,19 @@ def test_benchmark_files_give_one_row_per_job_and_a_step_table(tmp_path):
     for i, (name, rows) in enumerate(files):
         write_benchmark(folder / name, rows)
         os.utime(folder / name, (1000 + i, 1000 + i))  # the order the jobs finished
-    jobs = scale.read_benchmarks(folder)
+    # the logs mirror the benchmark files; a command logs its peak RSS at its end
+    logs = tmp_path / "logs"
+    (logs / "count_kmers").mkdir(parents=True)
+    (logs / "count_kmers" / "a.log").write_text(
+        "2026-11-29 INFO kmervae: count: peak RSS 412 MiB\n"
+    )
+    (logs / "train_vae.log").write_text(
+        "INFO kmervae: train: peak RSS 1500 MiB\nINFO kmervae: train: peak RSS 2600 MiB\n"
+    )
+    jobs = scale.read_benchmarks(folder, logs)
+    logged = {(j["step"], j["job"]): j["logged_rss_mib"] for j in jobs}
+    assert logged[("count_kmers", "a")] == 412 and logged[("train_vae", "")] == 2600
+    assert logged[("count_kmers", "b")] is None  # no log
     assert {(j["step"], j["job"], j["wall_s"], j["max_rss_mb"]) for j in jobs} == {
         ("count_kmers", "a", 10.5, 350.4),
         ("count_kmers", "b", 4.5, 200.0),
@@ -175,13 +187,15 @@ def test_benchmark_files_give_one_row_per_job_and_a_step_table(tmp_path):
         ("cluster", 1, 0.4, None),
         ("embed", 1, 8.0, 700.0),
     ]
+    assert [s["logged_rss_mib"] for s in steps] == [412, 2600, None, None]
     assert scale.markdown_table(steps).splitlines() == [
-        "| step | jobs | wall s total | max peak RSS MB |",
-        "| --- | ---: | ---: | ---: |",
-        "| count_kmers | 2 | 15.0 | 350 |",
-        "| train_vae | 1 | 100.0 | 2,048 |",
-        "| cluster | 1 | 0.4 | NA |",
-        "| embed | 1 | 8.0 | 700 |",
+        "| step | jobs | wall s total | longest job s | peak RSS MB (benchmark) "
+        "| peak RSS MiB (logged) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| count_kmers | 2 | 15.0 | 10.5 | 350 | 412 |",
+        "| train_vae | 1 | 100.0 | 100.0 | 2,048 | 2,600 |",
+        "| cluster | 1 | 0.4 | 0.4 | NA | NA |",
+        "| embed | 1 | 8.0 | 8.0 | 700 | NA |",
     ]
 
 
