@@ -69,11 +69,11 @@ def exact_of_rows(x: np.ndarray, rows: np.ndarray, threads: int) -> np.ndarray:
     """Exact k nearest neighbours (as sets: ties in any order) of ``x[rows]``."""
     out = np.empty((len(rows), K), dtype=np.int64)
     with threadpool_limits(threads):
-        for a in range(0, len(rows), 256):
-            r = rows[a : a + 256]
+        for a in range(0, len(rows), 32):
+            r = rows[a : a + 32]
             s = x[r] @ x.T
             s[np.arange(len(r)), r] = -np.inf
-            out[a : a + 256] = np.argpartition(-s, K - 1, axis=1)[:, :K]
+            out[a : a + 32] = np.argpartition(-s, K - 1, axis=1)[:, :K]
     return out
 
 

@@ -81,8 +81,8 @@ class ClusterParams:
     exact_neighbors_max: int = 100_000
     """leiden: the nearest neighbours of samples of up to this many contigs are exact; of
     larger ones approximate (an inverted-file search: 0.99 of the exact 30 found on real
-    embeddings of 300,000 contigs in 24 s, where the exact search, which grows with the
-    square of the contigs, takes about 20 minutes on 2 cores)."""
+    embeddings of 300,000 contigs in about a minute, where the exact search, which grows
+    with the square of the contigs, takes 20 minutes or more on 2 cores)."""
     min_cluster_size: int = 20
     """hdbscan: fewest contigs of a cluster."""
     min_samples: int = 5
@@ -313,14 +313,18 @@ def nearest_neighbours(x: np.ndarray, k: int, block: int | None = None, threads:
 # ---------------------------------------------------------------- approximate neighbours
 
 # Defaults chosen by bench/neighbours.py on real embeddings stacked to 100 k and 300 k
-# rows (2 threads): 4 x sqrt(n) cells and 32 probes found 0.986 and 0.987 of the exact 30
-# neighbours in 14 and 24 s (exact: 305 s at 100 k); 2 x sqrt(n) cells and 16 probes, the
-# same share of the rows searched, 0.975 and 0.980 in 10 and 25 s.
+# rows (2 threads of a shared machine): 4 x sqrt(n) cells and 64 probes found 0.993 and
+# 0.990 of the exact 30 neighbours in 17 and 64 s (exact: 305 s at 100 k); 32 probes
+# 0.986 and 0.987 in 13 and 43 s; 2 x sqrt(n) cells and 16 probes, the same share of the
+# rows searched as 4 and 32, 0.975 and 0.980. 64 probes for the bins: on one benchmark
+# embedding (22 k contigs) Leiden's communities of the approximate graph agreed with
+# those of the exact graph with an ARI of 0.987 at 64 probes (recall 0.991) and 0.959 at
+# 32 (recall 0.975); another Leiden seed on the exact graph: 0.998.
 #: Cells of the approximate neighbour search per square root of the number of rows.
 ANN_CELLS_PER_SQRT = 4.0
 #: Cells whose rows every cell's rows are compared with (the cell itself and the nearest
 #: others by centroid).
-ANN_PROBES = 32
+ANN_PROBES = 64
 #: Rows per cell of the seeded subsample the cells' centroids are fitted on.
 ANN_TRAIN_ROWS_PER_CELL = 32
 #: Spherical k-means steps that fit the cells' centroids.
