@@ -490,11 +490,16 @@ def neighbour_graph(
     target = index.ravel()
     # one undirected edge per linked pair, whichever of the two listed the other
     key = np.minimum(source, target) * n + np.maximum(source, target)
+    # each array freed once used: at a million contigs each is hundreds of MB
+    del source, target, index
     key, first = np.unique(key, return_index=True)
     weight = np.maximum(similarity.ravel()[first], 0.0).astype(np.float64)
+    del similarity, first
+    edges = np.stack([key // n, key % n], axis=1)
+    del key
     # an int64 array goes to igraph as it is (a list of pairs: ~100 bytes an edge more)
-    graph = igraph.Graph(n=n, edges=np.stack([key // n, key % n], axis=1))
-    del key, first
+    graph = igraph.Graph(n=n, edges=edges)
+    del edges
     # igraph keeps attributes as a list of Python objects: floats are the smallest
     graph.es["weight"] = weight.tolist()
     return graph
