@@ -21,7 +21,8 @@ Then runs the workflow end to end on it in its own working folder ``WORK`` (defa
 
 with a config this script writes: the sample table, plus ``--config-extra FILE`` (YAML)
 and ``--set KEY=VALUE`` overrides (dotted keys, YAML values), e.g. ``--set vae.epochs=1``.
-Each run starts from an empty ``WORK/results/``; the sample in ``WORK/input/`` is reused
+Each run starts from an empty ``WORK/results/`` (``--keep-results``: continues an
+interrupted one); the sample in ``WORK/input/`` is reused
 when it was built with the same settings.
 
 Recorded:
@@ -461,11 +462,18 @@ def read_metrics(path: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- the run
 
 
-def run_workflow(work: Path, cores: int, poll_interval: float, extra_args: Sequence[str]):
-    """Snakemake on ``work`` from an empty ``work/results``; returns (wall seconds, disk
-    poller). Its output goes to ``work/snakemake.log``."""
+def run_workflow(
+    work: Path,
+    cores: int,
+    poll_interval: float,
+    extra_args: Sequence[str],
+    keep_results: bool = False,
+):
+    """Snakemake on ``work`` from an empty ``work/results`` (``keep_results``: continuing
+    the jobs of an interrupted run); returns (wall seconds, disk poller). Its output goes
+    to ``work/snakemake.log``."""
     results = work / "results"
-    if results.exists():
+    if results.exists() and not keep_results:
         shutil.rmtree(results)
     results.mkdir(parents=True)
     cmd = [
@@ -520,6 +528,12 @@ def parse_args(argv=None):
     parser.add_argument("--config-extra", type=Path, help="YAML file of config keys to add")
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between du")
     parser.add_argument("--build-only", action="store_true", help="build the sample, no run")
+    parser.add_argument(
+        "--keep-results",
+        action="store_true",
+        help="continue an interrupted run in WORK/results/ (finished jobs are not rerun: "
+        "their benchmark files count in the table, their time not in the end-to-end wall)",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
@@ -547,7 +561,9 @@ def main(argv=None) -> int:
     config = workflow_config("input/samples.tsv", args.config_extra, args.overrides)
     (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
-    wall, disk = run_workflow(work, args.cores, args.poll_interval, args.snakemake_args)
+    wall, disk = run_workflow(
+        work, args.cores, args.poll_interval, args.snakemake_args, args.keep_results
+    )
     results = work / "results"
     jobs = read_benchmarks(results / "benchmarks", results / "logs")
     steps = step_table(jobs)

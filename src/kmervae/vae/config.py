@@ -98,7 +98,7 @@ class VAEConfig:
     kl_warmup_epochs: int = 0
     """Raise the KL weight linearly from 0 to beta over this many epochs (0 = off)."""
     # --- training -----------------------------------------------------------------
-    max_train_contigs: int = 50000
+    max_train_contigs: int = 25000
     """Training budget: at most this many contigs in all train the model (0 = all), an
     equal share per training sample, drawn seeded with a probability that grows with the
     contig's length up to length_weight_cap; every contig is still embedded. Above every
