@@ -475,7 +475,7 @@ def run_workflow(
     results = work / "results"
     if results.exists() and not keep_results:
         shutil.rmtree(results)
-    results.mkdir(parents=True)
+    results.mkdir(parents=True, exist_ok=True)
     cmd = [
         str(SNAKEMAKE),
         "--snakefile", str(REPO / "Snakefile"),
