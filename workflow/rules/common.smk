@@ -79,6 +79,8 @@ CLUSTER_OPTIONS = shell_options(
     {**config["clustering"], "min_bin_size": config["min_bin_size"]},
     what="clustering settings",
 )
+# checked by shell_options above
+CLUSTER_SETTINGS = ClusterParams(**config["clustering"])
 LABELLED = [name for name, sample in SAMPLES.items() if sample.labels]
 
 
@@ -218,11 +220,19 @@ def index_contigs(path):
 
 
 def cluster_runtime(wildcards, input, threads, attempt):
-    """Minutes: Leiden clustered 100 k contigs in 4 minutes on one thread (BENCHMARKS.md);
-    its exact neighbour search grows with the square of the number of contigs and is
-    spread over the job's threads."""
-    quadratic = (index_contigs(input.index) / 100_000) ** 2 * 4 * 3 / max(1, threads)
-    return int(10 + attempt * quadratic)
+    """Minutes (BENCHMARKS.md): the exact neighbour search took 3.5 minutes of one thread
+    at 100 k contigs and grows with their square; above exact_neighbors_max the
+    approximate one took about 2 minutes of one thread per 300 k. Each of the five Leiden
+    runs of the marker-guided clustering took about 0.5 minute per 100 k contigs. The
+    search and the runs are spread over the job's threads; three times that, longer on
+    each retry."""
+    n = index_contigs(input.index)
+    if n <= CLUSTER_SETTINGS.exact_neighbors_max:
+        search = (n / 100_000) ** 2 * 3.5
+    else:
+        search = n / 300_000 * 2
+    leiden = 5 * 0.5 * n / 100_000
+    return int(10 + attempt * 3 * (search + leiden) / max(1, threads))
 
 
 # evaluate and plot run on one thread. Their figures were measured with `/usr/bin/time -v`
