@@ -417,6 +417,25 @@ def test_cli_rejects_unknown_config_key(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "key, value, what",
+    [
+        ("epochs", "40", "a whole number"),  # YAML "40" is a string
+        ("max_train_contigs", True, "a whole number"),  # a bool is no count
+        ("deterministic", 1, "true or false"),
+        ("kmer_transform", 3, "a word"),
+        ("shared_widths", 512, "a list"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_a_clear_error(tmp_path, key, value, what):
+    (tmp_path / "c.yaml").write_text(f"{key}: {json.dumps(value)}\n")
+    with pytest.raises(KmervaeError, match=f"{key} must be {what}, got"):
+        VAEConfig.from_file(tmp_path / "c.yaml")
+    # numbers where a float is wanted, and the defaults themselves, pass
+    assert VAEConfig.from_dict({"learning_rate": 1}).learning_rate == 1
+    assert VAEConfig.from_dict(VAEConfig().to_dict()) == VAEConfig()
+
+
+@pytest.mark.parametrize(
     "settings",
     [
         {},

@@ -61,3 +61,31 @@ def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):
         assert embedding.shape == (len(index) - 1, 4), sample
         clusters = (workdir / f"results/clusters/{sample}.tsv").read_text().splitlines()
         assert clusters[0] == "clustername\tcontigname" and len(clusters) == len(index)
+
+
+def test_many_samples_train_one_model_within_one_budget(workdir, rng):
+    """Twenty more FASTA files in the input folder: one training job over every sample's
+    share of max_train_contigs (each view_sequences job told how many samples share it),
+    and an embedding and clustering job per sample."""
+    for i in range(20):
+        records, _ = two_genome_contigs(rng, f"s{i}_", 3)
+        write_fasta(workdir / "in" / f"s{i:02d}.fa", records)
+    config = workdir / "config.yaml"
+    config.write_text(config.read_text().replace("vae: {", "vae: {max_train_contigs: 2100, "))
+    result = snakemake(workdir, "--dry-run", "--printshellcmds")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    commands = [
+        line.removeprefix("Shell command: ")
+        for line in result.stdout.splitlines()
+        if line.startswith("Shell command: ")
+    ]
+    views = [c for c in commands if c.startswith("kmervae views ")]
+    train = [c for c in commands if c.startswith("kmervae train ")]
+    assert len(views) == 21 and len(train) == 1
+    for command in views:
+        assert "--training-samples 21 " in command and "--max-train-contigs=2100" in command
+    assert train[0].count("results/views/") == 21 and "--max-train-contigs=2100" in train[0]
+    jobs = planned_jobs(workdir)
+    samples = {"first", *(f"s{i:02d}" for i in range(20))}
+    for rule in ("embed", "cluster"):
+        assert {sample for r, sample in jobs if r == rule} == samples, rule

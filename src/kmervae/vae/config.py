@@ -37,6 +37,29 @@ VIEW_SETTINGS = (
 )
 
 
+#: what a value of a setting must be, by the type of its default
+_EXPECTED = {
+    bool: ((bool,), "true or false"),
+    int: ((int,), "a whole number"),
+    float: ((int, float), "a number"),
+    str: ((str,), "a word"),
+    tuple: ((list, tuple), "a list"),
+}
+
+
+def _check_type(name: str, value: Any, default: Any) -> None:
+    """A clear error for a value of the wrong type (a YAML `"40"` is a string, and a
+    comparison with it would fail deep in the checks with a TypeError)."""
+    types, what = _EXPECTED[type(default)]
+    if isinstance(value, bool) and bool not in types:
+        types = ()  # True is an int to Python, not a number of epochs
+    if not isinstance(value, types):
+        raise KmervaeError(
+            f"invalid VAE configuration: {name} must be {what}, got {value!r} "
+            f"({type(value).__name__})"
+        )
+
+
 @dataclass(frozen=True)
 class VAEConfig:
     """Architecture, loss and training settings. Field docs are the help texts of the
@@ -248,6 +271,9 @@ class VAEConfig:
             raise KmervaeError(
                 f"unknown VAE configuration key(s) {unknown}; valid keys: {cls.keys()}"
             )
+        for field in dataclasses.fields(cls):
+            if field.name in data:
+                _check_type(field.name, data[field.name], field.default)
         return cls(**data)
 
     @classmethod
