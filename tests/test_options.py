@@ -7,7 +7,13 @@ import dataclasses
 
 import pytest
 
-from kmervae.commands.options import add_options, command_options, field_help, settings_from_args
+from kmervae.commands.options import (
+    add_options,
+    command_options,
+    field_help,
+    settings_from_args,
+    settings_from_config,
+)
 from kmervae.errors import KmervaeError
 
 
@@ -141,6 +147,17 @@ def test_command_options_read_true_and_false_as_text():
 def test_command_options_reject_what_the_command_would_reject(settings, message):
     with pytest.raises(KmervaeError, match=message):
         command_options(Toy, settings, what="toy settings")
+
+
+def test_settings_from_config_build_what_the_command_builds_text_included():
+    # snakemake --config "section={size: 7, enabled: false}" passes text
+    got = settings_from_config(Toy, {"size": "7", "enabled": "false", "widths": [1, 2]})
+    assert got == Toy(size=7, enabled=False, widths=(1, 2))
+    assert settings_from_config(Toy, {}) == Toy()
+    with pytest.raises(KmervaeError, match="invalid toy settings: argument --size"):
+        settings_from_config(Toy, {"size": "seven"}, what="toy settings")
+    with pytest.raises(KmervaeError, match="size must be at least 1, got 0"):
+        settings_from_config(Toy, {"size": 0})
 
 
 def test_command_options_reject_keys_outside_the_selected_names():

@@ -27,7 +27,7 @@ from kmervae.binning.clustering import (  # noqa: E402
     ClusterParams,
     neighbour_block_bytes,
 )
-from kmervae.commands.options import command_options  # noqa: E402
+from kmervae.commands.options import command_options, settings_from_config  # noqa: E402
 from kmervae.vae.config import VIEW_SETTINGS, VAEConfig  # noqa: E402
 from kmervae.samples import (  # noqa: E402
     choose_training_samples,
@@ -72,15 +72,16 @@ def shell_options(cls, settings, names=None, what=None):
 # `kmervae train` options from the vae: section
 TRAIN_OPTIONS = shell_options(VAEConfig, config["vae"], what="vae settings")
 # the contrastive term trains on substring views of the training contigs
-VAE_SETTINGS = VAEConfig.from_dict(config["vae"])
+VAE_SETTINGS = settings_from_config(VAEConfig, config["vae"], what="vae settings")
 VIEW_OPTIONS = shell_options(VAEConfig, VAE_SETTINGS, VIEW_SETTINGS)
 CLUSTER_OPTIONS = shell_options(
     ClusterParams,
     {**config["clustering"], "min_bin_size": config["min_bin_size"]},
     what="clustering settings",
 )
-# checked by shell_options above
-CLUSTER_SETTINGS = ClusterParams(**config["clustering"])
+CLUSTER_SETTINGS = settings_from_config(
+    ClusterParams, config["clustering"], what="clustering settings"
+)
 LABELLED = [name for name, sample in SAMPLES.items() if sample.labels]
 
 

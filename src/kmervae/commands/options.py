@@ -215,6 +215,18 @@ def command_options(
     return argv
 
 
+def settings_from_config(cls: type, settings, what: str | None = None):
+    """An instance of ``cls`` from a config section, as the command that
+    :func:`command_options` feeds builds it: the same checks and errors, and the values
+    Snakemake's ``--config "section={key: value}"`` passes as text read as the command
+    line would read them."""
+    what = what or f"{cls.__name__} settings"
+    parser = _RaisingParser(what)
+    add_options(parser, cls)
+    argv = command_options(cls, settings, what=what)
+    return cls(**settings_from_args(cls, parser.parse_args(argv)))
+
+
 def _option_words(setting: _Setting, value, what: str) -> list[str]:
     flag = option_name(setting.name)
 
