@@ -28,9 +28,10 @@ demo: $(STAMP)
 	@echo; echo "The demo's outputs are in demo/results/, its report is demo/results/report.html"
 	@echo "(README.md, 'Outputs'). Your own samples go into resources/fasta/: see 'Running on your data'."
 
-# one worker per core; a test file's tests stay on one worker (they share module fixtures)
+# one worker per core; a test file's tests stay on one worker (they share module fixtures);
+# the 15 slowest tests are listed at the end, to keep the suite within the CI budget
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(CORES) --dist loadfile
+	$(BIN)/python -m pytest -n $(CORES) --dist loadfile --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
