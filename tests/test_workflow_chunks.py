@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import write_fasta
-from workflow_project import planned_jobs, snakemake, two_genome_contigs
+from workflow_project import jobs_of_dry_run, planned_jobs, snakemake, two_genome_contigs
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ def test_many_samples_train_one_model_within_one_budget(workdir, rng):
     for command in views:
         assert "--training-samples 21 " in command and "--max-train-contigs=2100" in command
     assert train[0].count("results/views/") == 21 and "--max-train-contigs=2100" in train[0]
-    jobs = planned_jobs(workdir)
+    jobs = jobs_of_dry_run(result.stdout)
     samples = {"first", *(f"s{i:02d}" for i in range(20))}
     for rule in ("embed", "cluster"):
         assert {sample for r, sample in jobs if r == rule} == samples, rule

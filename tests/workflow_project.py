@@ -29,8 +29,13 @@ def planned_jobs(workdir: Path) -> set[tuple[str, str]]:
     """(rule, sample) of every job a dry run would run."""
     result = snakemake(workdir, "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
+    return jobs_of_dry_run(result.stdout)
+
+
+def jobs_of_dry_run(stdout: str) -> set[tuple[str, str]]:
+    """(rule, sample) of every job listed in a dry run's output."""
     jobs, rule = set(), None
-    for line in result.stdout.splitlines():
+    for line in stdout.splitlines():
         if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
             rule = m.group(1)
         elif m := re.match(r"^wildcards: sample=(\S+)", line.strip()):
