@@ -189,10 +189,11 @@ def tensorflow_mem_mb(wildcards, attempt):
 
 
 def train_runtime(wildcards, input, attempt):
-    """Minutes: ~1,000 contigs/s per epoch on 2 CPU cores (BENCHMARKS.md), ~700 with
-    the contrastive term (a second encoder pass), up to the configured epochs; a GPU is
-    much faster. At most max_train_contigs train the model. Longer on each retry."""
-    rate = 700 if VAE_SETTINGS.uses_views else 1000
+    """Minutes: on real features about 600 contigs/s per epoch on 2 CPU cores, 400 with
+    the contrastive term (a second encoder pass and the views counted on the fly;
+    BENCHMARKS.md, "Real-size samples"), up to the configured epochs; a GPU is much
+    faster. At most max_train_contigs train the model. Twice that, longer on each retry."""
+    rate = 400 if VAE_SETTINGS.uses_views else 600
     contigs = matrix_contigs(input.features)
     if VAE_SETTINGS.max_train_contigs:
         contigs = min(contigs, VAE_SETTINGS.max_train_contigs)
