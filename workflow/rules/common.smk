@@ -192,7 +192,7 @@ def train_runtime(wildcards, input, attempt):
     """Minutes: on real features about 600 contigs/s per epoch on 2 CPU cores, 400 with
     the contrastive term (a second encoder pass and the views counted on the fly;
     BENCHMARKS.md, "Real-size samples"), up to the configured epochs; a GPU is much
-    faster. At most max_train_contigs train the model. Twice that, longer on each retry."""
+    faster. At most max_train_contigs train. Twice that, longer on each retry."""
     rate = 400 if VAE_SETTINGS.uses_views else 600
     contigs = matrix_contigs(input.features)
     if VAE_SETTINGS.max_train_contigs:
