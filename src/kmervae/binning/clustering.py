@@ -276,6 +276,17 @@ def _run_blocks(work, items, threads: int) -> None:
                 list(pool.map(work, items))
 
 
+def _top_k(s: np.ndarray, k: int, ids: np.ndarray | None = None):
+    """The ``k`` largest similarities of each row of ``s`` and their columns' ids
+    (``ids[column]``, or the column itself): (ids, similarities), each row ordered by
+    decreasing similarity, ties by lower id -- the order both searches promise."""
+    part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    sim = np.take_along_axis(s, part, axis=1)
+    found = part if ids is None else ids[part]
+    ranked = np.lexsort((found, -sim))
+    return np.take_along_axis(found, ranked, axis=1), np.take_along_axis(sim, ranked, axis=1)
+
+
 def nearest_neighbours(x: np.ndarray, k: int, block: int | None = None, threads: int = 1):
     """Exact ``k`` nearest neighbours of every unit-length row of ``x`` by cosine
     similarity, itself excluded: (index, similarity), both (n, k), each row ordered by
@@ -300,11 +311,7 @@ def nearest_neighbours(x: np.ndarray, k: int, block: int | None = None, threads:
         stop = min(start + block, n)
         s = x[start:stop] @ x.T
         s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
-        sim = np.take_along_axis(s, part, axis=1)
-        order = np.lexsort((part, -sim))
-        index[start:stop] = np.take_along_axis(part, order, axis=1)
-        similarity[start:stop] = np.take_along_axis(sim, order, axis=1)
+        index[start:stop], similarity[start:stop] = _top_k(s, k)
 
     _run_blocks(search, range(0, n, block), threads)
     return index, similarity
@@ -443,13 +450,8 @@ def approximate_nearest_neighbours(
         own = np.arange(stop - start)
         s[own, start - starts[c] + own] = -np.inf
         ids = order[np.concatenate([np.arange(starts[p], ends[p]) for p in cand])]
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
-        sim = np.take_along_axis(s, part, axis=1)
-        found = ids[part]
-        ranked = np.lexsort((found, -sim))
         rows = order[start:stop]
-        index[rows] = np.take_along_axis(found, ranked, axis=1)
-        similarity[rows] = np.take_along_axis(sim, ranked, axis=1)
+        index[rows], similarity[rows] = _top_k(s, k, ids)
 
     _run_blocks(search, tasks, threads)
     return index, similarity

@@ -206,13 +206,17 @@ def command_options(
     argv: list[str] = []
     for name, value in settings.items():
         argv.extend(_option_words(selected[name], value, what))
-    # parsed back by the command's own options and built: the command's own errors
-    parser = _RaisingParser(what)
-    add_options(parser, cls, selected)
-    built = cls(**settings_from_args(cls, parser.parse_args(argv), selected))
+    built = _parsed_back(cls, argv, selected, what)
     if complete:
         return command_options(cls, built, names, what)
     return argv
+
+
+def _parsed_back(cls: type, argv: list[str], selected, what: str):
+    """``argv`` parsed by the command's own options and built: the command's own errors."""
+    parser = _RaisingParser(what)
+    add_options(parser, cls, selected)
+    return cls(**settings_from_args(cls, parser.parse_args(argv), selected))
 
 
 def settings_from_config(cls: type, settings, what: str | None = None):
@@ -221,10 +225,7 @@ def settings_from_config(cls: type, settings, what: str | None = None):
     Snakemake's ``--config "section={key: value}"`` passes as text read as the command
     line would read them."""
     what = what or f"{cls.__name__} settings"
-    parser = _RaisingParser(what)
-    add_options(parser, cls)
-    argv = command_options(cls, settings, what=what)
-    return cls(**settings_from_args(cls, parser.parse_args(argv)))
+    return _parsed_back(cls, command_options(cls, settings, what=what), None, what)
 
 
 def _option_words(setting: _Setting, value, what: str) -> list[str]:

@@ -42,18 +42,13 @@ def run(args) -> int:
     from kmervae.errors import KmervaeError
     from kmervae.features.matrix import read_contig_index
     from kmervae.features.views import write_view_sequences
-    from kmervae.vae.data import training_subset
+    from kmervae.vae.data import sample_training_rows
 
     if args.training_samples < 1:
         raise KmervaeError("--training-samples must be >= 1")
     # chosen as the training chooses them: the same defaults and checks
     settings = VAEConfig.from_dict(settings_from_args(VAEConfig, args, VIEW_SETTINGS))
     _, lengths = read_contig_index(args.contigs)
-    rows = training_subset(
-        lengths,
-        settings.contigs_per_sample(args.training_samples),
-        settings.length_weight_cap,
-        settings.seed,
-    )
+    rows = sample_training_rows(settings, lengths, args.training_samples)
     write_view_sequences(args.fasta, args.contigs, args.output, rows)
     return 0

@@ -122,6 +122,16 @@ def training_subset(
     return np.sort(np.argpartition(-keys, max_contigs - 1)[:max_contigs]).astype(np.int64)
 
 
+def sample_training_rows(cfg, lengths: np.ndarray, n_samples: int) -> np.ndarray:
+    """The rows (ascending) of one of ``n_samples`` training samples, whose contigs have
+    ``lengths``, that train the model: its share of ``cfg.max_train_contigs``
+    (:meth:`kmervae.vae.config.VAEConfig.contigs_per_sample`), drawn by
+    :func:`training_subset`. `kmervae views` and the training both draw them here."""
+    return training_subset(
+        lengths, cfg.contigs_per_sample(n_samples), cfg.length_weight_cap, cfg.seed
+    )
+
+
 class ViewSource:
     """Substring views of the training contigs of a :class:`MatrixSource`, counted when
     a batch asks for them from the contigs' base codes: one file per feature matrix

@@ -49,8 +49,8 @@ from kmervae.vae.data import (
     ViewSource,
     iter_row_chunks,
     make_batches,
+    sample_training_rows,
     split_rows,
-    training_subset,
 )
 from kmervae.vae.model import GROUP_NAMES, KmerVAE, build_vae
 
@@ -333,15 +333,9 @@ def open_training_data(
     """Open the matrices (and the views, if the contrastive term needs them); choose the
     training contigs (at most ``cfg.contigs_per_sample`` of each matrix) and split them."""
     source = MatrixSource(features)
-    per_sample = cfg.contigs_per_sample(len(source.paths))
     subsets = [
-        training_subset(
-            source.lengths(f) if 0 < per_sample < n else np.zeros(n),
-            per_sample,
-            cfg.length_weight_cap,
-            cfg.seed,
-        )
-        for f, n in enumerate(source.n_rows_per_file)
+        sample_training_rows(cfg, source.lengths(f), len(source.paths))
+        for f in range(len(source.paths))
     ]
     view_source = None
     if cfg.uses_views:
