@@ -241,14 +241,28 @@ SEED_INDEPENDENT = (
 )
 
 
+def kmervae_tag(epochs: int, train_seed: int, max_train_contigs: int | None = None) -> str:
+    """A kmervae run's folder name; the training budget appears only when one is given, so
+    runs cached before ``--max-train-contigs`` keep their names."""
+    budget = "" if max_train_contigs is None else f"_b{max_train_contigs}"
+    return f"kmervae_e{epochs}{budget}_t{train_seed}"
+
+
 def run_kmervae(
-    comm: dict, out: Path, epochs: int, train_seed: int, rerun: bool, first: dict | None = None
+    comm: dict,
+    out: Path,
+    epochs: int,
+    train_seed: int,
+    rerun: bool,
+    first: dict | None = None,
+    max_train_contigs: int | None = None,
 ) -> dict:
-    """The whole workflow on the community with ``vae: {epochs, seed: train_seed}``. With
-    ``first`` (the result of the first training seed's run) the features and marker genes
-    are copied from that run instead of being computed again: its wall time is then the
-    rest of the workflow (training, embedding, clustering, bins, plots, evaluation)."""
-    tag = f"kmervae_e{epochs}_t{train_seed}"
+    """The whole workflow on the community with ``vae: {epochs, seed: train_seed}`` (and
+    ``max_train_contigs`` when given; otherwise the VAE default). With ``first`` (the
+    result of the first training seed's run) the features and marker genes are copied from
+    that run instead of being computed again: its wall time is then the rest of the
+    workflow (training, embedding, clustering, bins, plots, evaluation)."""
+    tag = kmervae_tag(epochs, train_seed, max_train_contigs)
     run = out / "runs" / comm["name"] / tag
     sample = comm["name"]
 
@@ -264,6 +278,7 @@ def run_kmervae(
             f"samples: {run / 'samples.tsv'}\n"
             f"min_bin_size: {MIN_BIN_SIZE}\n"
             f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
+            + ("" if max_train_contigs is None else f"  max_train_contigs: {max_train_contigs}\n")
         )
         reused = []
         if first is not None:
@@ -300,6 +315,12 @@ def run_kmervae(
     res["markers"] = res["results"] / "markers" / f"{sample}.tsv"
     res["workflow_eval"] = res["results"] / "evaluation" / f"{sample}.tsv"
     return res
+
+
+def kmervae_label(epochs: int, max_train_contigs: int | None) -> str:
+    """kmervae's label in the tables; the training budget only when one is given."""
+    budget = "" if max_train_contigs is None else f", {max_train_contigs:,} training contigs"
+    return f"kmervae ({epochs} ep.{budget})"
 
 
 def variant_label(label: str, marker_guided: bool) -> str:
@@ -676,7 +697,10 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
     base = {"community": comm["name"]}
     kms: list[dict] = []
     for ts in args.train_seeds:
-        kms.append(run_kmervae(comm, out, args.epochs, ts, args.rerun, kms[0] if kms else None))
+        first = kms[0] if kms else None
+        kms.append(
+            run_kmervae(comm, out, args.epochs, ts, args.rerun, first, args.max_train_contigs)
+        )
     km0 = kms[0]
     names, lengths = read_contig_index(km0["index"])
     genomes, _ = read_labels(comm["labels"], names)
@@ -695,7 +719,7 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
 
     for ts, km in zip(args.train_seeds, kms, strict=True):
         z = np.load(km["embedding"])
-        label = f"kmervae ({args.epochs} ep.)"
+        label = kmervae_label(args.epochs, args.max_train_contigs)
         kmeans = None  # the embedding's k-means ARI, computed with its first clustering
         # the workflow's own bins are one of the clusterings (its default); the other is
         # kmervae cluster on the same embedding, as for the peers' matrices
@@ -815,6 +839,15 @@ def parse_args(argv=None):
         default=VAEConfig().epochs,
         help="kmervae epochs (vae: epochs; default: the VAE default, %(default)s)",
     )
+    p.add_argument(
+        "--max-train-contigs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="kmervae training budget (vae: max_train_contigs; 0 = every contig; default: "
+        f"the VAE default, {VAEConfig().max_train_contigs:,}); in the run's folder name "
+        "(kmervae_e40_b6000_t42) and the table's label",
+    )
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument(
         "--out",
@@ -841,6 +874,10 @@ def parse_args(argv=None):
         "both clusterings (the smoke test of tests/test_quality_bench.py)",
     )
     args = p.parse_args(argv)
+    if args.max_train_contigs is not None and args.max_train_contigs < 0:
+        p.error(
+            f"--max-train-contigs must be >= 0 (0 = every contig), got {args.max_train_contigs}"
+        )
     if args.tiny:
         args.genomes, args.bp_per_genome, args.seeds = [3], 150_000, [1]
         args.train_seeds, args.epochs = [42], 2
@@ -888,7 +925,12 @@ def main(argv=None) -> int:
         f"{os.cpu_count()} CPUs, {platform.machine()}, CPU only).\n"
         f"Communities: {args.bp_per_genome or 'whole'} bp per genome, "
         f"contigs log-normal (median 3 kb, min 1 kb); kmervae {args.epochs} epochs, "
-        f"training seeds {', '.join(map(str, args.train_seeds))}.\n\n"
+        + (
+            ""
+            if args.max_train_contigs is None
+            else f"at most {args.max_train_contigs:,} training contigs, "
+        )
+        + f"training seeds {', '.join(map(str, args.train_seeds))}.\n\n"
         + "".join(f"- {c}\n" for c in configs)
         + "\n"
         + table(rows)
