@@ -75,22 +75,26 @@ def independent_parse(path):
         return {r.id: (r.description, str(r.seq)) for r in SeqIO.parse(handle, "fasta")}
 
 
-def test_bins_hold_every_contig_once_unchanged(sample):
+@pytest.mark.parametrize("compress", [True, False])
+def test_bins_hold_every_contig_once_unchanged(sample, compress):
     d = sample["dir"]
     argv = [*sample["args"], *outputs(d), "--algorithm", "kmeans", "--k", "3", "--sample", "S"]
-    assert run_cluster([*argv, "--min-bin-size", "10000"]) == 0
+    files_option = [] if compress else ["--no-compress-bins"]  # gzipped by default
+    suffix = ".fna.gz" if compress else ".fna"
+    assert run_cluster([*argv, "--min-bin-size", "10000", *files_option]) == 0
     clusters = [line.split("\t") for line in (d / "out" / "c.tsv").read_text().splitlines()[1:]]
     bin_of = {c: b for b, c in clusters}
     assert sorted(bin_of) == sorted(sample["names"])
     original = independent_parse(sample["fasta"])
     files = sorted((d / "out" / "bins").iterdir())
     # genome C (6 x 1000 bp) is below --min-bin-size: two files, for A and B
-    assert [f.name for f in files] == ["S_bin0001.fna", "S_bin0002.fna"]
+    assert [f.name for f in files] == [f"S_bin0001{suffix}", f"S_bin0002{suffix}"]
     seen = []
     for f in files:
+        assert (f.read_bytes()[:2] == b"\x1f\x8b") == compress  # gzip's magic number
         for name, (description, seq) in independent_parse(f).items():
             seen.append(name)
-            assert bin_of[name] == f.name.removesuffix(".fna")
+            assert bin_of[name] == f.name.removesuffix(suffix)
             assert (description, seq) == original[name]  # header and bases unchanged
     expected = [c for c, b in bin_of.items() if b in ("S_bin0001", "S_bin0002")]
     assert sorted(seen) == sorted(expected)
@@ -108,6 +112,26 @@ def test_bin_records_are_byte_identical(sample):
         for record in iter_fasta_records(f):
             assert record.header == raw[record.name].header
             assert record.sequence == raw[record.name].sequence
+
+
+def test_gzipped_bins_are_the_same_bytes_on_every_run_and_however_often_reopened(
+    sample, monkeypatch
+):
+    from kmervae.binning import bins
+
+    d = sample["dir"]
+    argv = [*sample["args"], *outputs(d), "--algorithm", "kmeans", "--k", "3"]
+    run_cluster([*argv, "--min-bin-size", "1"])
+    first = {f.name: f.read_bytes() for f in (d / "out" / "bins").iterdir()}
+    run_cluster([*argv, "--min-bin-size", "1"])
+    assert {f.name: f.read_bytes() for f in (d / "out" / "bins").iterdir()} == first
+    # one file open at a time: every record reopens its bin and adds a gzip member
+    init = bins.AtomicDirectory.__init__
+    monkeypatch.setattr(bins.AtomicDirectory, "__init__",
+                        lambda self, path, compress: init(self, path, 1, compress))  # fmt: skip
+    run_cluster([*argv, "--min-bin-size", "1"])
+    for f in (d / "out" / "bins").iterdir():
+        assert gzip.decompress(f.read_bytes()) == gzip.decompress(first[f.name])
 
 
 def test_summary_table(sample):
@@ -157,11 +181,11 @@ def test_failure_leaves_no_outputs(sample, tmp_path):
 def test_rerun_replaces_old_bins(sample):
     d = sample["dir"]
     (d / "out" / "bins").mkdir(parents=True)
-    (d / "out" / "bins" / "stale.fna").write_text(">x\nACGT\n")
+    (d / "out" / "bins" / "stale.fna.gz").write_text(">x\nACGT\n")
     run_cluster([*sample["args"], *outputs(d), "--algorithm", "kmeans", "--k", "3",
                  "--min-bin-size", "1"])  # fmt: skip
     names = sorted(p.name for p in (d / "out" / "bins").iterdir())
-    assert "stale.fna" not in names and len(names) == 3
+    assert "stale.fna.gz" not in names and len(names) == 3
     assert sorted(p.name for p in (d / "out").iterdir()) == ["bins", "c.binning", "c.tsv", "s.tsv"]
 
 

@@ -47,7 +47,7 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     assert metrics["genomes"] == "2" and 0 <= float(metrics["kmeans_ari_tnf"]) <= 1
     for picture in ("map", "bins"):
         assert (workdir / f"results/plots/first.{picture}.png").read_bytes()[:4] == b"\x89PNG"
-    written = sorted((workdir / "results/bins/first").glob("*.fna"))
+    written = sorted((workdir / "results/bins/first").glob("*.fna.gz"))
     summary = (workdir / "results/bins/first.summary.tsv").read_text()
     assert len(written) == summary.count("\tyes")
     # made-up genomes hold no marker gene: every bin 0 % complete, said in the logs

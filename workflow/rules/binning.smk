@@ -2,9 +2,10 @@
 
 
 rule cluster:
-    """Cluster a sample's embedding into bins; write bins of >= min_bin_size bp as FASTA,
-    the bins in the CAMI binning format for AMBER, and a summary with each bin's
-    completeness, contamination and quality from its marker genes."""
+    """Cluster a sample's embedding into bins; write bins of >= min_bin_size bp as FASTA
+    (gzipped unless compress_bins is false), the bins in the CAMI binning format for
+    AMBER, and a summary with each bin's completeness, contamination and quality from
+    its marker genes."""
     input:
         embedding="results/embeddings/{sample}.npy",
         index="results/features/{sample}.contigs.tsv",
@@ -40,10 +41,12 @@ rule cluster:
         runtime=cluster_runtime,
     params:
         options=CLUSTER_OPTIONS,
+        bin_files=BIN_FILES,
     shell:
         "kmervae cluster {input.embedding:q} --index {input.index:q}"
         " --features {input.features:q} --fasta {input.fasta:q} --sample {wildcards.sample}"
-        " --clusters {output.clusters:q} --cami {output.cami:q} --bins-dir {output.bins:q}"
+        " --clusters {output.clusters:q} --cami {output.cami:q}"
+        " --bins-dir {output.bins:q} {params.bin_files}"
         " --summary {output.summary:q} --markers {input.markers:q} --threads {threads}"
         " {params.options} 2> {log:q}"
 

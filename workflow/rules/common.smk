@@ -79,6 +79,8 @@ CLUSTER_OPTIONS = shell_options(
     {**config["clustering"], "min_bin_size": config["min_bin_size"]},
     what="clustering settings",
 )
+# bin FASTA files gzipped ({bin}.fna.gz) or plain ({bin}.fna)
+BIN_FILES = "--compress-bins" if config["compress_bins"] else "--no-compress-bins"
 CLUSTER_SETTINGS = settings_from_config(
     ClusterParams, config["clustering"], what="clustering settings"
 )

@@ -1,8 +1,10 @@
 """Bin FASTA files and the bin summary table.
 
 Bin files hold the contigs' records exactly as they are in the input FASTA: the header
-line and the sequence lines byte for byte (only a missing final line end is added). The
-input is read once, streaming, one record at a time; plain or gzipped.
+line and the sequence lines byte for byte (only a missing final line end is added),
+gzipped by default (``{bin}.fna.gz``; a bin costs about 30 % of its plain size, and the
+bins of a sample are as large as its assembly). The input is read once, streaming, one
+record at a time; plain or gzipped.
 
 The bins folder is written under a temporary name beside it and renamed into place only
 when every file is complete, so a failed run leaves no partial bins (see
@@ -11,6 +13,7 @@ when every file is complete, so a failed run leaves no partial bins (see
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import shutil
@@ -25,6 +28,10 @@ from kmervae.npyio import AtomicOutput
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ("bin", "contigs", "bp", "gc", "n50", "written")
+#: suffix of a bin's FASTA file (``.gz`` follows when the bins are compressed)
+BIN_SUFFIX = ".fna"
+#: gzip level of compressed bins: gzip's own default (9 is much slower for ~3 % less)
+GZIP_LEVEL = 6
 
 
 def gc_content(sequence: bytes) -> float:
@@ -49,13 +56,15 @@ class AtomicDirectory(AtomicOutput):
 
     Works with :func:`kmervae.npyio.atomic_outputs` like a file. ``write(file, data)``
     appends to a file in the folder; at most ``max_open`` files are kept open at once.
-    An existing folder at the path is replaced as a whole at commit.
+    With ``compress`` every file is gzipped and named ``{file}.gz``. An existing folder at
+    the path is replaced as a whole at commit.
     """
 
-    def __init__(self, path: str | os.PathLike, max_open: int = 64):
+    def __init__(self, path: str | os.PathLike, max_open: int = 64, compress: bool = False):
         super().__init__(path)  # the temporary folder: npyio.temporary_path, as for files
         self._old = self.path.with_name(f".{self.path.name}.old")
         self.max_open = max_open
+        self.compress = compress
         self._open: OrderedDict[str, object] = OrderedDict()
         self._created: set[str] = set()
 
@@ -70,12 +79,20 @@ class AtomicDirectory(AtomicOutput):
                 _, oldest = self._open.popitem(last=False)
                 oldest.close()
             mode = "ab" if filename in self._created else "wb"
-            handle = open(self._tmp / filename, mode)
+            handle = self._open_file(filename, mode)
             self._created.add(filename)
             self._open[filename] = handle
         else:
             self._open.move_to_end(filename)
         handle.write(data)
+
+    def _open_file(self, filename: str, mode: str):
+        if not self.compress:
+            return open(self._tmp / filename, mode)
+        # mtime 0: the same bins are the same bytes on every run. A file opened again
+        # after more than max_open others gets a second gzip member, which every gzip
+        # reader joins (bgzip files are made of such members too).
+        return gzip.GzipFile(self._tmp / f"{filename}.gz", mode, GZIP_LEVEL, mtime=0)
 
     def _close_all(self) -> None:
         while self._open:
@@ -110,7 +127,8 @@ def scan_fasta(
     out: AtomicDirectory | None,
 ) -> np.ndarray:
     """One pass over ``fasta``: write each record named in ``bin_of`` to ``{bin}.fna`` in
-    ``out``, and return the GC content of every contig of ``names`` (NaN if absent).
+    ``out`` (``.fna.gz`` if it compresses), and return the GC content of every contig of
+    ``names`` (NaN if absent).
 
     Raises :class:`InputError` if a contig of ``bin_of`` is not in the file, since then a
     bin would be incomplete.
@@ -132,7 +150,7 @@ def scan_fasta(
         seq = record.sequence
         if seq and not seq.endswith(b"\n"):
             seq += b"\n"
-        out.write(f"{target}.fna", data + seq)
+        out.write(f"{target}{BIN_SUFFIX}", data + seq)
         written.add(record.name)
     if out is not None and len(written) != len(bin_of):
         missing = sorted(set(bin_of) - written)

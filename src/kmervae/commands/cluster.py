@@ -5,8 +5,9 @@ Reads the embedding (one row per contig, in the order of the contig index) and w
 * --clusters: TSV ``clustername  contigname``, every contig of the index exactly once;
   bins are named {sample}_bin0001, ... by size in bp, largest first; contigs in no bin
   are marked ``unbinned``;
-* --bins-dir: one FASTA ``{bin}.fna`` per bin of at least --min-bin-size bp, holding its
-  contigs' records exactly as in the input FASTA;
+* --bins-dir: one FASTA ``{bin}.fna.gz`` per bin of at least --min-bin-size bp, holding
+  its contigs' records exactly as in the input FASTA (``{bin}.fna`` with
+  --no-compress-bins);
 * --summary: TSV ``bin contigs bp gc n50 written``, one row per bin, small ones too
   (gc: bp-weighted mean contig GC; written: whether the bin has a FASTA file); with
   --markers (the sample's table from ``kmervae markers``) also ``completeness
@@ -40,6 +41,7 @@ example:
 
 from __future__ import annotations
 
+import argparse
 import logging
 import time
 from pathlib import Path
@@ -85,6 +87,12 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument("--bins-dir", type=Path, help="folder of bin FASTA files to write")
     parser.add_argument("--fasta", type=Path, help="FASTA of the sample (needed by --bins-dir)")
+    parser.add_argument(
+        "--compress-bins",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="gzip the bin FASTA files ({bin}.fna.gz; default), or write them plain ({bin}.fna)",
+    )
     parser.add_argument(
         "--features", type=Path, help="feature matrix of the sample (GC for the summary)"
     )
@@ -191,8 +199,9 @@ def run(args) -> int:
         outputs.append(TextOutput(args.summary, lambda: summary_holder["text"]))
     if args.cami is not None:
         outputs.append(TextOutput(args.cami, cami_binning_text(bins, names, sample)))
-    bins_dir = AtomicDirectory(args.bins_dir) if args.bins_dir is not None else None
-    if bins_dir is not None:
+    bins_dir = None
+    if args.bins_dir is not None:
+        bins_dir = AtomicDirectory(args.bins_dir, compress=args.compress_bins)
         outputs.append(bins_dir)
     with atomic_outputs(*outputs):
         if args.fasta is not None:
