@@ -115,6 +115,40 @@ def test_leiden_higher_resolution_gives_more_smaller_bins():
     assert counts[1] < counts[2] < counts[3]
 
 
+def test_leiden_stops_after_two_iterations_above_leiden_until_stable_max():
+    import leidenalg
+
+    from kmervae.binning.clustering import CAPPED_LEIDEN_ITERATIONS, neighbour_graph
+
+    # no structure at all: Leiden needs more than two iterations to settle
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(300, 16)).astype(np.float32)
+    lengths = np.full(len(z), 10_000)
+    graph = neighbour_graph(normalize(z), 30)
+
+    def leidenalg_labels(iterations):
+        partition = leidenalg.find_partition(
+            graph,
+            leidenalg.RBConfigurationVertexPartition,
+            weights="weight",
+            resolution_parameter=2.0,
+            n_iterations=iterations,
+            seed=42,
+        )
+        return singletons_to_unbinned(partition.membership, lengths, DEFAULT_MIN_BIN_SIZE)
+
+    stable, capped = leidenalg_labels(-1), leidenalg_labels(CAPPED_LEIDEN_ITERATIONS)
+    assert CAPPED_LEIDEN_ITERATIONS == 2  # leidenalg's own default
+    assert not np.array_equal(stable, capped)  # so that the switch is seen
+    for until_stable_max, expected in ((300, stable), (299, capped)):
+        params = ClusterParams(
+            marker_guided=False, resolution=2.0, leiden_until_stable_max=until_stable_max
+        )
+        for threads in (1, 2):
+            labels = cluster_embedding(z, lengths, params, threads=threads)
+            assert np.array_equal(labels, expected), (until_stable_max, threads)
+
+
 def test_kmeans_needs_k():
     z, _, lengths = blobs()
     with pytest.raises(KmervaeError, match="--k"):
@@ -313,6 +347,7 @@ def test_cami_binning_lists_every_binned_contig_once_with_its_bin(tmp_path):
         {"algorithm": "hdbscan", "refine": False, "refine_steps": 0},
         {"algorithm": "leiden", "neighbors": 10, "resolution": 1},
         {"algorithm": "leiden", "exact_neighbors_max": 0},
+        {"algorithm": "leiden", "leiden_until_stable_max": 0},
         {"min_bin_size": 0},
     ],
 )
@@ -334,6 +369,7 @@ def test_workflow_options_round_trip_through_the_parser(settings):
         ({"algorithm": "leiden", "neighbors": 0}, "--neighbors"),
         ({"neighbors": 1.5}, "--neighbors: invalid int value"),
         ({"exact_neighbors_max": -1}, "--exact-neighbors-max must be >= 0"),
+        ({"leiden_until_stable_max": -1}, "--leiden-until-stable-max must be >= 0"),
         ({"refine": "no"}, "refine must be true or false"),
         ({"min_samples": None}, "min_samples must be set"),
     ],

@@ -203,6 +203,13 @@ def test_same_seed_same_bins():
     params = ClusterParams(marker_guided=True, resolution=1.0, seed=1)
     threaded = cluster_embedding(z, lengths, params, threads=3, markers=table, names=names)
     assert np.array_equal(first, threaded)
+    # Leiden capped at two iterations (above leiden_until_stable_max): other bins, the
+    # same on any number of threads
+    capped = ClusterParams(marker_guided=True, resolution=1.0, seed=1, leiden_until_stable_max=0)
+    one = cluster_embedding(z, lengths, capped, threads=1, markers=table, names=names)
+    assert not np.array_equal(first, one)
+    three = cluster_embedding(z, lengths, capped, threads=3, markers=table, names=names)
+    assert np.array_equal(one, three)
     assert not np.array_equal(first, guided(z, lengths, names, table, 1.0, seed=2))
 
 
@@ -212,11 +219,12 @@ def test_leiden_runs_in_forked_processes_equal_the_runs_one_by_one():
     rng = np.random.default_rng(5)
     graph = neighbour_graph(normalize(rng.normal(size=(400, 16))), 30)
     resolutions = [0.25, 0.5, 1.0, 2.0, 4.0]
-    one_by_one = [leiden_partition(graph, r, 7) for r in resolutions]
-    assert len({len(np.unique(p)) for p in one_by_one}) > 2  # the resolutions differ
-    for processes in (1, 3, 8):
-        forked = leiden_partitions(graph, resolutions, 7, processes)
-        assert all(map(np.array_equal, forked, one_by_one)), processes
+    for iterations in (-1, 2):
+        one_by_one = [leiden_partition(graph, r, 7, iterations) for r in resolutions]
+        assert len({len(np.unique(p)) for p in one_by_one}) > 2  # the resolutions differ
+        for processes in (1, 3, 8):
+            forked = leiden_partitions(graph, resolutions, 7, processes, iterations)
+            assert all(map(np.array_equal, forked, one_by_one)), (processes, iterations)
 
 
 def test_regions_without_markers_are_binned_as_at_the_base_resolution():

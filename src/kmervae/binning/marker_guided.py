@@ -210,13 +210,14 @@ def marker_guided_labels(
     resolution: float,
     seed: int,
     processes: int = 1,
+    iterations: int = -1,
 ) -> np.ndarray:
     """Bin per row of the unit-length embedding ``x`` (ids 0, 1, ...), chosen by the
     markers of ``table`` among Leiden partitions of ``graph`` (the neighbour graph of
     ``x``) and split where markers are duplicated; see the module doc. ``names``: the
     contig of each row. Without any marker in these contigs: Leiden at ``resolution``,
     with a warning. ``processes``: Leiden runs at once (the result does not depend on
-    it)."""
+    it); ``iterations``: of each Leiden run (-1: until stable)."""
     from kmervae.binning.clustering import leiden_partition, leiden_partitions
 
     if len(names) != len(x):
@@ -226,9 +227,9 @@ def marker_guided_labels(
             "marker-guided clustering: no marker gene in the sample; plain Leiden at "
             "resolution %g", resolution,
         )  # fmt: skip
-        return leiden_partition(graph, resolution, seed)
+        return leiden_partition(graph, resolution, seed, iterations)
     resolutions = [resolution * f for f in RESOLUTION_FACTORS]
-    partitions = leiden_partitions(graph, resolutions, seed, processes)
+    partitions = leiden_partitions(graph, resolutions, seed, processes, iterations)
     scorer = _Scorer(names, table)
     bins = select_bins(partitions, RESOLUTION_FACTORS.index(1.0), scorer, x)
     before = len(bins)
