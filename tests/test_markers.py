@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO, run_kmervae, write_fasta
 
 from kmervae.features.fasta import iter_fasta_records
-from kmervae.markers.genes import Protein, call_genes
+from kmervae.markers.genes import Protein, call_genes, gc_content, nearest_models
 from kmervae.markers.quality import (
     MarkerTable,
     bin_quality,
@@ -162,6 +162,45 @@ def test_a_contig_without_genes_gives_no_protein():
     assert call_genes("gap", b"N" * 3000) == []
 
 
+def test_gc_content_by_hand():
+    assert gc_content(b"GGCCAATN") == pytest.approx(4 / 7)  # N is not counted
+    assert gc_content(b"gcAT") == 0.5
+    assert gc_content(b"NNNN") == 0.0
+
+
+@pytest.mark.parametrize("gc", [0.0, 0.31, 0.5, 0.63, 0.75])
+def test_nearest_models_are_nearest_in_gc(gc):
+    import pyrodigal
+
+    model_gc = [b.training_info.gc for b in pyrodigal.METAGENOMIC_BINS]
+    n_gc = round(gc * 1000)
+    bases = b"G" * n_gc + b"A" * (1000 - n_gc)
+    chosen = nearest_models(bases, 3)
+    assert len(chosen) == 3 and list(chosen) == sorted(set(chosen))
+    farthest_chosen = max(abs(model_gc[i] - gc) for i in chosen)
+    others = [abs(model_gc[i] - gc) for i in range(len(model_gc)) if i not in chosen]
+    assert min(others) >= farthest_chosen
+    assert nearest_models(bases, 0) is None
+
+
+def test_all_models_is_prodigals_own_metagenome_mode(demo_markers):
+    """--gene-models 0 calls exactly the genes of Prodigal's metagenome mode; the default
+    (3 nearest models) finds nearly all of them (the demo's three genomes)."""
+    import pyrodigal
+
+    _, folder = demo_markers
+    meta = pyrodigal.GeneFinder(meta=True, mask=True)
+    same = total = 0
+    for record in iter_fasta_records(folder / "three.fna"):
+        bases = record.bases()
+        expected = [g.translate(include_stop=False) for g in meta.find_genes(bases)]
+        assert [p.sequence for p in call_genes(record.name, bases, models=0)] == expected
+        nearest = {p.sequence for p in call_genes(record.name, bases)}
+        same, total = same + len(nearest & set(expected)), total + len(expected)
+    # most of the rest differ only in the start codon chosen
+    assert total > 1500 and same / total > 0.9
+
+
 # --- the HMM search and its cut-offs ---------------------------------------------------
 
 
@@ -216,6 +255,18 @@ def test_models_without_trusted_cutoffs_fall_back(demo_markers, marker_sets):
     hmm.cutoffs.gathering = None  # E-value then: a real ribosomal protein passes 1e-10
     (fallback,) = search_markers([protein], [MarkerSet("one", (hmm,))])
     assert fallback.gene == hit.gene and fallback.score == pytest.approx(hit.score)
+
+
+def test_a_model_in_two_sets_is_searched_once_and_counts_in_both(demo_markers, marker_sets):
+    protein, hmm, hit = _one_model_hit(demo_markers, marker_sets)
+    other = hmm.copy()
+    other.cutoffs.trusted = (hit.score + 1, hit.score + 1)  # differs: a distinct model
+    hits = search_markers([protein], [MarkerSet("a", (hmm,)), MarkerSet("b", (hmm.copy(),)),
+                                      MarkerSet("c", (other,))])  # fmt: skip
+    assert [(h.set, h.marker, h.score) for h in hits] == [
+        ("a", hit.marker, hit.score),
+        ("b", hit.marker, hit.score),
+    ]
 
 
 # --- the demo's genomes -------------------------------------------------------------

@@ -7,7 +7,8 @@ with feature_chunks > 1 each chunk, whose tables gather_markers joins in order.
 
 
 rule find_markers:
-    """Call the genes of a sample's contigs (pyrodigal, metagenome mode) and find the
+    """Call the genes of a sample's contigs (pyrodigal, metagenome mode among the
+    marker_gene_models models nearest each contig in GC) and find the
     bacterial and archaeal single-copy markers among them (pyhmmer, TC cut-offs)."""
     input:
         fasta=COUNT_FASTA,
@@ -27,9 +28,11 @@ rule find_markers:
         runtime=markers_runtime,
     params:
         marker_sets=MARKER_DIR,
+        gene_models=config["marker_gene_models"],
     shell:
         "kmervae markers {input.fasta:q} --contigs {input.index:q}"
-        " --marker-sets {params.marker_sets:q} --threads {threads}"
+        " --marker-sets {params.marker_sets:q} --gene-models {params.gene_models}"
+        " --threads {threads}"
         " -o {output.markers:q} 2> {log:q}"
 
 

@@ -2,7 +2,8 @@
 
 Calls the genes of every contig of the contig index --contigs (those of at least
 min_contig_length bp, as the feature matrix holds them) with Prodigal in metagenome mode
-(pyrodigal), and searches their proteins with the profile HMMs of every marker set in
+(pyrodigal; among the --gene-models pre-trained models nearest each contig in GC
+content), and searches their proteins with the profile HMMs of every marker set in
 --marker-sets (default: the bacterial and archaeal sets shipped in resources/markers/)
 using pyhmmer, with each model's trusted cut-offs and a minimum coverage of the model
 (kmervae.markers.search says which). Writes the TSV --output:
@@ -34,7 +35,7 @@ from pathlib import Path
 from kmervae.errors import InputError, KmervaeError
 from kmervae.features.fasta import iter_fasta_records
 from kmervae.features.matrix import read_contig_index
-from kmervae.markers.genes import call_genes
+from kmervae.markers.genes import GENE_MODELS, call_genes
 from kmervae.markers.quality import set_header
 from kmervae.markers.search import (
     DEFAULT_MARKER_DIR,
@@ -67,6 +68,14 @@ def add_arguments(parser) -> None:
         "(default: the sets shipped with kmervae, resources/markers/)",
     )
     parser.add_argument(
+        "--gene-models",
+        type=int,
+        default=GENE_MODELS,
+        help="Prodigal's pre-trained models, nearest the contig in GC content, that "
+        "metagenome mode chooses among for each contig; 0: all of them, as prodigal -p meta "
+        "(slower: about 8 are tried per contig; default: %(default)s)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -91,6 +100,8 @@ def _index_records(fasta: Path, names: list[str]):
 def run(args) -> int:
     if args.threads < 1:
         raise KmervaeError(f"--threads must be at least 1, got {args.threads}")
+    if args.gene_models < 0:
+        raise KmervaeError(f"--gene-models must be 0 (all) or more, got {args.gene_models}")
     marker_sets = read_marker_sets(args.marker_sets)
     names, _ = read_contig_index(args.contigs)
     start = time.perf_counter()
@@ -106,7 +117,7 @@ def run(args) -> int:
         records = _index_records(args.fasta, names)
         batch = []
         while chunk := list(islice(records, BATCH_CONTIGS)):
-            for proteins in pool.map(lambda r: call_genes(*r), chunk):
+            for proteins in pool.map(lambda r: call_genes(*r, args.gene_models), chunk):
                 no_genes += not proteins
                 batch.extend(proteins)
             if len(batch) >= BATCH_PROTEINS:

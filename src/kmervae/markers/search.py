@@ -120,17 +120,25 @@ def read_marker_sets(directory: str | Path = DEFAULT_MARKER_DIR) -> list[MarkerS
     return sets
 
 
-def _cutoff_groups(hmms: Iterable) -> dict[str, list]:
-    """The models by the cut-off they are searched with: trusted, gathering or E-value."""
-    groups: dict[str, list] = {"trusted": [], "gathering": [], "evalue": []}
-    for hmm in hmms:
-        if hmm.cutoffs.trusted_available():
-            groups["trusted"].append(hmm)
-        elif hmm.cutoffs.gathering_available():
-            groups["gathering"].append(hmm)
-        else:
-            groups["evalue"].append(hmm)
-    return groups
+def _distinct_models(marker_sets: Sequence[MarkerSet]) -> list[tuple[object, list[str]]]:
+    """Each distinct model of the sets once, with the names of the sets that hold it: the
+    shipped sets share 25 models (ribosomal proteins and the like), searched once each."""
+    by_bytes: dict[bytes, tuple[object, list[str]]] = {}
+    for marker_set in marker_sets:
+        for hmm in marker_set.hmms:
+            buffer = io.BytesIO()
+            hmm.write(buffer, binary=True)
+            by_bytes.setdefault(buffer.getvalue(), (hmm, []))[1].append(marker_set.name)
+    return list(by_bytes.values())
+
+
+def _cutoff_kind(hmm) -> str:
+    """The cut-off a model is searched with: trusted, gathering or E-value."""
+    if hmm.cutoffs.trusted_available():
+        return "trusted"
+    if hmm.cutoffs.gathering_available():
+        return "gathering"
+    return "evalue"
 
 
 def search_markers(
@@ -148,26 +156,34 @@ def search_markers(
     ).digitize(alphabet)
     # (protein, set) -> (score, marker, coverage) of the protein's best marker in the set
     best: dict[tuple[int, str], tuple[float, str, float]] = {}
-    for marker_set in marker_sets:
-        for kind, hmms in _cutoff_groups(marker_set.hmms).items():
-            if not hmms:
-                continue
-            options = (
-                {"bit_cutoffs": kind}
-                if kind != "evalue"
-                else {"E": FALLBACK_EVALUE, "domE": FALLBACK_EVALUE,
-                      "Z": EVALUE_DATABASE_SIZE, "domZ": EVALUE_DATABASE_SIZE}
-            )  # fmt: skip
-            for top_hits in pyhmmer.hmmsearch(hmms, block, cpus=threads, **options):
-                marker = _name(top_hits.query)
-                for hit in top_hits:
-                    if not hit.included:
-                        continue
-                    alignment = hit.best_domain.alignment
-                    coverage = (alignment.hmm_to - alignment.hmm_from + 1) / top_hits.query.M
-                    if coverage < MIN_MODEL_COVERAGE:
-                        continue
-                    key = (int(_name(hit)), marker_set.name)
+    groups: dict[str, list[tuple[object, list[str]]]] = {"trusted": [], "gathering": [],
+                                                          "evalue": []}  # fmt: skip
+    for hmm, set_names in _distinct_models(marker_sets):
+        groups[_cutoff_kind(hmm)].append((hmm, set_names))
+    for kind, models in groups.items():
+        if not models:
+            continue
+        options = (
+            {"bit_cutoffs": kind}
+            if kind != "evalue"
+            else {"E": FALLBACK_EVALUE, "domE": FALLBACK_EVALUE,
+                  "Z": EVALUE_DATABASE_SIZE, "domZ": EVALUE_DATABASE_SIZE}
+        )  # fmt: skip
+        hmms = [hmm for hmm, _ in models]
+        # hmmsearch yields the queries' hits in the queries' order
+        for (hmm, set_names), top_hits in zip(
+            models, pyhmmer.hmmsearch(hmms, block, cpus=threads, **options), strict=True
+        ):
+            marker = _name(hmm)
+            for hit in top_hits:
+                if not hit.included:
+                    continue
+                alignment = hit.best_domain.alignment
+                coverage = (alignment.hmm_to - alignment.hmm_from + 1) / hmm.M
+                if coverage < MIN_MODEL_COVERAGE:
+                    continue
+                for set_name in set_names:
+                    key = (int(_name(hit)), set_name)
                     kept = best.get(key)
                     # equal scores go to the first marker by name, whatever the thread order
                     if kept is None or (-hit.score, marker) < (-kept[0], kept[1]):
