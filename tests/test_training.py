@@ -30,7 +30,7 @@ from kmervae.vae.data import (
     training_subset,
 )
 from kmervae.vae.model import load_vae
-from kmervae.vae.training import kl_weight_at, read_history, train
+from kmervae.vae.training import kl_weight_at, read_checkpoint, read_history, train
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.fna.gz"
 
@@ -280,6 +280,20 @@ def test_restart_option_discards_the_checkpoint(
     model = load_vae(out / "vae.keras")
     for a, b in zip(_weights(reference_run.model), _weights(model), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_a_stale_checkpoint_stops_the_run_or_is_discarded_when_asked(tmp_path, caplog):
+    ckpt = tmp_path / "checkpoint"
+    ckpt.mkdir()
+    (ckpt / "state.json").write_text(json.dumps({"fingerprint": "old", "epoch": 7}))
+    (ckpt / "weights.npz").write_bytes(b"")
+    with pytest.raises(KmervaeError, match="different configuration"):
+        read_checkpoint(ckpt, "new", restart=False)
+    assert (ckpt / "state.json").exists()  # an error deletes nothing
+    assert read_checkpoint(ckpt, "new", restart=False, discard_stale=True) is None
+    assert not ckpt.exists()
+    assert "checkpoint is of a different configuration" in caplog.text
+    assert "after epoch 7" in caplog.text
 
 
 class ExplodeLearningRate(keras.callbacks.Callback):

@@ -30,7 +30,8 @@ rule view_sequences:
 
 
 rule train_vae:
-    """Train the VAE (settings: config vae:); resumes from a checkpoint if interrupted."""
+    """Train the VAE (settings: config vae:); resumes from a checkpoint if interrupted,
+    and deletes one left by a run of other settings or data."""
     input:
         features=training_matrices,
         views=training_views,
@@ -59,7 +60,7 @@ rule train_vae:
         options=TRAIN_OPTIONS,
     shell:
         "kmervae train --features {input.features:q} --views {input.views:q}"
-        " --outdir {params.outdir:q}"
+        " --outdir {params.outdir:q} --discard-stale-checkpoint"
         " --threads {threads} --no-architecture {params.options} 2> {log:q}"
 
 

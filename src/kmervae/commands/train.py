@@ -55,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ignore and delete an existing checkpoint instead of resuming from it",
     )
     parser.add_argument(
+        "--discard-stale-checkpoint",
+        action="store_true",
+        help="delete, with a warning, a checkpoint of other settings or data instead of "
+        "stopping with an error (the workflow passes it: it reruns training only when "
+        "those changed); a checkpoint of the same run is still resumed",
+    )
+    parser.add_argument(
         "--no-plots", action="store_true", help="do not draw training.png and architecture.png"
     )
     parser.add_argument(
@@ -93,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
         cfg,
         views=args.views,
         restart=args.restart,
+        discard_stale=args.discard_stale_checkpoint,
         plots=not args.no_plots,
         architecture=not args.no_architecture,
     )

@@ -362,11 +362,15 @@ def open_training_data(
     return TrainingData(source, view_source, rows[train_at], rows[val_at])
 
 
-def read_checkpoint(ckpt_dir: Path, fingerprint: str, restart: bool) -> dict | None:
+def read_checkpoint(
+    ckpt_dir: Path, fingerprint: str, restart: bool, discard_stale: bool = False
+) -> dict | None:
     """The saved training state in ``ckpt_dir`` (None: start from scratch).
 
     ``restart`` deletes the checkpoint first. A checkpoint of another configuration or
-    other data is an error, never silently continued.
+    other data is an error, never silently continued; with ``discard_stale`` it is
+    deleted with a warning instead (the workflow's choice: Snakemake reruns training
+    because its settings or inputs changed, so such a checkpoint can never be resumed).
     """
     if restart and ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
@@ -374,6 +378,14 @@ def read_checkpoint(ckpt_dir: Path, fingerprint: str, restart: bool) -> dict | N
         return None
     state = json.loads((ckpt_dir / "state.json").read_text())
     if state.get("fingerprint") != fingerprint:
+        if discard_stale:
+            log.warning(
+                "%s: the checkpoint is of a different configuration or different feature "
+                "matrices (after epoch %s); deleted, training starts from scratch",
+                ckpt_dir, state.get("epoch"),
+            )  # fmt: skip
+            shutil.rmtree(ckpt_dir)
+            return None
         raise KmervaeError(
             f"directory {ckpt_dir}: holds a checkpoint of a different configuration or "
             "different feature matrices; delete it or rerun with --restart"
@@ -519,6 +531,7 @@ def train(
     *,
     views: Sequence[str | os.PathLike] = (),
     restart: bool = False,
+    discard_stale: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     plots: bool = True,
     architecture: bool = True,
@@ -530,7 +543,8 @@ def train(
     per feature matrix; the contrastive term needs them.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
-    data (unless ``restart``). ``extra_callbacks`` run before the checkpointing one.
+    data (unless ``restart``); one of another config or data is an error, or deleted with
+    ``discard_stale``. ``extra_callbacks`` run before the checkpointing one.
     """
     cfg = config or VAEConfig()
     outdir = Path(outdir)
@@ -541,7 +555,7 @@ def train(
     data = open_training_data(features, views, cfg)
     try:
         fingerprint = _fingerprint(cfg, data.source, data.views)
-        state = read_checkpoint(ckpt_dir, fingerprint, restart)
+        state = read_checkpoint(ckpt_dir, fingerprint, restart, discard_stale)
         model, initial_epoch, history = prepare_model(cfg, data, state, ckpt_dir)
         history, stopped = fit_epochs(
             model,
