@@ -115,12 +115,12 @@ def test_leiden_higher_resolution_gives_more_smaller_bins():
     assert counts[1] < counts[2] < counts[3]
 
 
-def test_leiden_stops_after_two_iterations_above_leiden_until_stable_max():
+def test_leiden_stops_after_three_iterations_above_leiden_until_stable_max():
     import leidenalg
 
     from kmervae.binning.clustering import CAPPED_LEIDEN_ITERATIONS, neighbour_graph
 
-    # no structure at all: Leiden needs more than two iterations to settle
+    # no structure at all: Leiden needs more than three iterations to settle
     rng = np.random.default_rng(3)
     z = rng.normal(size=(300, 16)).astype(np.float32)
     lengths = np.full(len(z), 10_000)
@@ -138,7 +138,7 @@ def test_leiden_stops_after_two_iterations_above_leiden_until_stable_max():
         return singletons_to_unbinned(partition.membership, lengths, DEFAULT_MIN_BIN_SIZE)
 
     stable, capped = leidenalg_labels(-1), leidenalg_labels(CAPPED_LEIDEN_ITERATIONS)
-    assert CAPPED_LEIDEN_ITERATIONS == 2  # leidenalg's own default
+    assert CAPPED_LEIDEN_ITERATIONS == 3
     assert not np.array_equal(stable, capped)  # so that the switch is seen
     for until_stable_max, expected in ((300, stable), (299, capped)):
         params = ClusterParams(

@@ -6,7 +6,8 @@ apart; the markers tell which one a bin needs (issue 14; COMEBin, LorBin and Sem
 them the same way). Two steps, both over the bins' marker-estimated quality:
 
 1. **Bins chosen among resolutions.** Leiden runs over the same neighbour graph at the
-   resolutions :data:`RESOLUTION_FACTORS` x ``resolution``; every bin of every run is a
+   resolutions :data:`RESOLUTION_FACTORS` x ``resolution`` (each until stable, or for a
+   few iterations above ``leiden_until_stable_max`` contigs); every bin of every run is a
    candidate (as DAS Tool chooses among binners, and COMEBin among resolutions). The
    candidate with the best score is chosen, its contigs leave every other candidate, the
    others are scored again without them, and so on while a candidate scores above 0.
