@@ -89,7 +89,7 @@ class ClusterParams:
     larger ones approximate (an inverted-file search: 0.99 of the exact 30 found on real
     embeddings of 300,000 contigs in about a minute, where the exact search, which grows
     with the square of the contigs, takes 20 minutes or more on 2 cores)."""
-    leiden_until_stable_max: int = 100_000
+    leiden_until_stable_max: int = 50_000
     """leiden: on samples of up to this many contigs Leiden iterates until no move
     improves the partition; on larger ones it stops after 3 iterations, a quarter of the
     time on a 100,000-contig sample for nearly the same bins."""
