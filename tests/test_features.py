@@ -227,6 +227,13 @@ def test_matrix_reader_reads_rows_and_columns_like_numpy(tmp_path):
         np.testing.assert_array_equal(reader.column(j), rows[:, j])
     with pytest.raises(IndexError):
         reader.column(3)
+    picked = np.array([6, 0, 3, 3])
+    np.testing.assert_array_equal(reader[picked], rows[picked])
+    assert reader[np.array([], dtype=np.int64)].shape == (0, 3)
+    with pytest.raises(IndexError):
+        reader[np.array([7])]
+    with pytest.raises(TypeError):
+        reader[2:5]
     data = (tmp_path / "m.npy").read_bytes()
     (tmp_path / "cut.npy").write_bytes(data[:-10])
     with pytest.raises(InputError):

@@ -260,6 +260,20 @@ class MatrixReader:
         for start in range(0, self.shape[0], batch_rows):
             yield start, self.read(start, start + batch_rows)
 
+    def __getitem__(self, rows) -> np.ndarray:
+        """The rows at the integer indices ``rows`` (1-D), in that order, as a new array:
+        one positional read per row, so a subsample of a large matrix costs its own rows
+        and not the file pages that a memory map would read ahead around each one."""
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
+            raise TypeError("MatrixReader rows are selected by a 1-D array of row indices")
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for i, row in enumerate(rows):
+            if not 0 <= row < self.shape[0]:
+                raise IndexError(f"row {row} of a matrix of {self.shape[0]} rows")
+            self.read_into(int(row), out[i : i + 1])
+        return out
+
     def column(self, j: int) -> np.ndarray:
         """One column of every row: one small positional read per row, so a column of a
         33 GB matrix costs a second, not a read of the whole file."""
