@@ -96,19 +96,17 @@ def fasta_of(wildcards):
     return SAMPLES[wildcards.sample].fasta
 
 
-# count_kmers and assemble_features run once per counting unit: a whole sample, or with
-# feature_chunks > 1 each chunk of it, whose matrices and indexes gather_features joins.
-# COUNT_UNIT names a unit's logs and benchmarks, COUNT_TABLES its temporary group tables,
-# COUNTED its matrix and contig index.
+# count_kmers runs once per counting unit: a whole sample, or with feature_chunks > 1
+# each chunk of it, whose matrices and indexes gather_features joins. COUNT_UNIT names a
+# unit's logs and benchmarks, COUNTED its matrix and contig index.
 if FEATURE_CHUNKS == 1:
     COUNT_UNIT = "{sample}"
     COUNT_FASTA = fasta_of
-    COUNT_TABLES = "results/tables/{sample}"
     COUNTED = "results/features/{sample}"
 else:
     COUNT_UNIT = "{sample}/{scatteritem}"
     COUNT_FASTA = "results/chunks/{sample}/{scatteritem}.fa"
-    COUNT_TABLES = COUNTED = "results/chunks/{sample}/{scatteritem}"
+    COUNTED = "results/chunks/{sample}/{scatteritem}"
 # a chunk may hold no contig long enough; gather_features checks the whole sample
 COUNT_ALLOW_EMPTY = "--allow-empty" if FEATURE_CHUNKS > 1 else ""
 
@@ -157,12 +155,6 @@ def count_runtime(wildcards, input, attempt):
 def gather_runtime(wildcards, input, attempt):
     """Minutes for joining chunk matrices: a copy, about 1 GB/s."""
     gb = sum(os.path.getsize(p) for p in input.matrices) / 1e9
-    return int(5 + attempt * gb * 3)
-
-
-def assemble_runtime(wildcards, input, attempt):
-    """Minutes for joining the tables: a copy of the 7-mer table, about 1 GB/s."""
-    gb = os.path.getsize(input.k7) / 1e9
     return int(5 + attempt * gb * 3)
 
 

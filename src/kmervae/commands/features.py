@@ -36,6 +36,12 @@ def add_arguments(parser) -> None:
         default=DEFAULT_MIN_LENGTH,
         help="skip contigs shorter than this many bp (default: %(default)s)",
     )
+    parser.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept a file with no (long enough) contig and write an empty matrix; for "
+        "chunks of a split sample (`kmervae gather` checks the whole sample)",
+    )
 
 
 def default_index_path(matrix: Path) -> Path:
@@ -44,5 +50,7 @@ def default_index_path(matrix: Path) -> Path:
 
 def run(args) -> int:
     index = args.index or default_index_path(args.output)
-    featurize(args.fasta, args.output, index, min_length=args.min_length)
+    featurize(
+        args.fasta, args.output, index, min_length=args.min_length, allow_empty=args.allow_empty
+    )
     return 0

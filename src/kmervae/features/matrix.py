@@ -233,8 +233,10 @@ def featurize(
     matrix_path: str | os.PathLike,
     index_path: str | os.PathLike,
     min_length: int = DEFAULT_MIN_LENGTH,
+    allow_empty: bool = False,
 ) -> CountSummary:
-    """Write the 8,362-column float32 feature matrix of ``fasta`` and its contig index."""
+    """Write the 8,362-column float32 feature matrix of ``fasta`` and its contig index
+    (``allow_empty``: with no row when no contig is long enough, not an error)."""
     matrix = NpyRowWriter(matrix_path, LAYOUT.n_features)
     index = ContigIndexWriter(index_path)
     with atomic_outputs(matrix, index):
@@ -243,7 +245,7 @@ def featurize(
             matrix.write(count_feature_rows(rows))
             index.write(rows.names, rows.lengths)
 
-        return _run_counting(fasta, min_length, write)
+        return _run_counting(fasta, min_length, write, allow_empty)
 
 
 def count_tables(
