@@ -176,10 +176,10 @@ def _documented_options(command: str) -> set[str]:
 def test_cli_count_then_assemble_equals_features_with_every_documented_option(
     tmp_path, mixed_fasta
 ):
-    """The two steps the workflow runs give the one-step command's matrix and index, and
-    each command accepts every option its --help lists."""
+    """The two-step route (count, then assemble the tables) gives the one-step command's
+    matrix and index, and each command accepts every option its --help lists."""
     features = ["--output", tmp_path / "one.npy", "--index", tmp_path / "one.tsv"]
-    features += ["--min-length", 1200]
+    features += ["--min-length", 1200, "--allow-empty"]
     tables = [(f"--{group}", tmp_path / f"t.{group}.npy") for group in ("k7", "k4", "k3")]
     tables += [("--length-gc", tmp_path / "t.length_gc.npy")]
     table_args = [arg for pair in tables for arg in pair]
@@ -195,6 +195,20 @@ def test_cli_count_then_assemble_equals_features_with_every_documented_option(
     assert len(one) and (one[:, 0] >= 1200).all()  # --min-length took effect
     assert (tmp_path / "two.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
     assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+
+
+def test_cli_features_accepts_a_file_without_long_contigs_only_with_allow_empty(tmp_path):
+    """The workflow counts a chunk of a split sample with --allow-empty: a chunk may hold
+    no contig long enough, and gather checks the whole sample."""
+    short = write_fasta(tmp_path / "short.fa", [("s", "ACGT" * 100)])
+    args = ["--output", tmp_path / "m.npy", "--index", tmp_path / "m.tsv"]
+    refused = run_kmervae("features", short, *args)
+    assert refused.returncode != 0
+    assert "short.fa: no contig of at least 1000 bp" in refused.stderr
+    assert not (tmp_path / "m.npy").exists() and not (tmp_path / "m.tsv").exists()
+    assert run_kmervae("features", short, *args, "--allow-empty").returncode == 0
+    assert np.load(tmp_path / "m.npy").shape == (0, 8362)
+    assert (tmp_path / "m.tsv").read_text() == "contig\tlength\n"
 
 
 def test_cli_count_accepts_a_file_without_long_contigs_only_with_allow_empty(tmp_path):
