@@ -141,6 +141,10 @@ class ClusterParams:
             raise KmervaeError("--exact-neighbors-max must be >= 0")
         if self.leiden_until_stable_max < 0:
             raise KmervaeError("--leiden-until-stable-max must be >= 0")
+        if self.refine_steps < 0:
+            raise KmervaeError("--refine-steps must be >= 0")
+        if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1:
+            raise KmervaeError("--min-bin-size and --pca-dims must be >= 0, --n-init >= 1")
 
     def leiden_iterations(self, n_contigs: int) -> int:
         """Iterations of each Leiden run on a sample of ``n_contigs``: -1 (until stable)
@@ -148,10 +152,6 @@ class ClusterParams:
         if n_contigs <= self.leiden_until_stable_max:
             return -1
         return CAPPED_LEIDEN_ITERATIONS
-        if self.refine_steps < 0:
-            raise KmervaeError("--refine-steps must be >= 0")
-        if self.min_bin_size < 0 or self.pca_dims < 0 or self.n_init < 1:
-            raise KmervaeError("--min-bin-size and --pca-dims must be >= 0, --n-init >= 1")
 
     def as_dict(self) -> dict:
         return asdict(self)
