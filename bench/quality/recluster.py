@@ -93,26 +93,15 @@ def recluster(run: dict, options: str, markers: Path, folder: Path, logs: Path, 
     def make():
         folder.mkdir(parents=True, exist_ok=True)
         return quality.timed(
-            [
-                quality.KMERVAE,
-                "cluster",
+            quality.cluster_command(
                 run["embedding"],
-                "--index",
                 run["index"],
-                "--markers",
                 markers,
-                "--min-bin-size",
-                str(quality.MIN_BIN_SIZE),
-                "--sample",
                 run["community"],
-                "--threads",
-                "2",
-                *shlex.split(options),
-                "--clusters",
                 clusters,
-                "--summary",
                 folder / f"{tag}.summary.tsv",
-            ],
+                shlex.split(options),
+            ),
             logs / f"{folder.name}.{tag}.log",
         )
 

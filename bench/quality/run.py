@@ -335,6 +335,22 @@ def workflow_marker_guided(km: dict) -> bool:
     return "marker-guided leiden clustering of" in log.read_text(encoding="utf-8")
 
 
+def cluster_command(
+    matrix: Path,
+    index: Path,
+    markers: Path,
+    sample: str,
+    clusters: Path,
+    summary: Path,
+    options=(),
+) -> list:
+    """``kmervae cluster`` of a matrix as the benchmark runs it: the workflow's settings
+    (its min_bin_size), the community's marker table, 2 threads, plus ``options``."""
+    return [KMERVAE, "cluster", matrix, "--index", index, "--markers", markers,
+            "--min-bin-size", str(MIN_BIN_SIZE), "--sample", sample, "--threads", "2",
+            *options, "--clusters", clusters, "--summary", summary]  # fmt: skip
+
+
 def run_cluster(
     comm: dict, km: dict, matrix: Path, folder: Path, marker_guided: bool, out: Path, rerun: bool
 ) -> dict:
@@ -347,26 +363,15 @@ def run_cluster(
     def make():
         folder.mkdir(parents=True, exist_ok=True)
         return timed(
-            [
-                KMERVAE,
-                "cluster",
+            cluster_command(
                 matrix,
-                "--index",
                 km["index"],
-                "--markers",
                 km["markers"],
-                "--min-bin-size",
-                str(MIN_BIN_SIZE),
-                "--sample",
                 comm["name"],
-                "--threads",
-                "2",
-                "--marker-guided" if marker_guided else "--no-marker-guided",
-                "--clusters",
                 folder / f"{name}.clusters.tsv",
-                "--summary",
                 folder / f"{name}.summary.tsv",
-            ],
+                ["--marker-guided" if marker_guided else "--no-marker-guided"],
+            ),
             out / "logs" / comm["name"] / f"{folder.name}.{name}.log",
         )
 
