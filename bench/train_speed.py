@@ -29,6 +29,9 @@ import sys
 import time
 from pathlib import Path
 
+# vae_testdata (synthetic feature rows) lives with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
 
 def random_view_sequences(matrix: Path) -> Path:
     """A view-sequence file of random bases for the contigs of ``matrix`` (once)."""

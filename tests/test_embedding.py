@@ -60,6 +60,8 @@ def test_embedding_rows_equal_the_encoder_on_the_whole_matrix(sample, tmp_path):
     index = (sample / "s.contigs.tsv").read_text().splitlines()[1:]
     assert [r[0] for r in rows] == [line.split("\t")[0] for line in index]
     np.testing.assert_allclose(np.array([r[1:] for r in rows], dtype=float), z, rtol=1e-6)
+    # the documented text: 7 significant digits of each float32 coordinate
+    assert [r[1:] for r in rows] == [[f"{v:.7g}" for v in row] for row in z.tolist()]
 
 
 def test_embedding_twice_gives_identical_files(sample, tmp_path):

@@ -23,6 +23,12 @@ from kmervae.errors import InputError, KmervaeError
 #: 128 bytes hold any 2-D shape we can write.
 HEADER_BYTES = 128
 _MAGIC = b"\x93NUMPY\x01\x00"
+#: gzip level of the gzipped outputs (bins, the embedding table): level 1 makes a bin 35 %
+#: of its plain size at about 40 MB/s; gzip's default, 6, makes it 31 % at a ninth of the
+#: speed (a bin of the 100 k scale sample, 13.7 MB); the embedding table of 10 k contigs
+#: (26 MB of text) takes 4.2 s at level 9, the gzip module's default, and 0.26 s at level 1,
+#: for a file 12 % larger
+GZIP_LEVEL = 1
 
 
 def _header(shape: tuple[int, ...], dtype: np.dtype) -> bytes:

@@ -23,17 +23,13 @@ import numpy as np
 
 from kmervae.errors import InputError
 from kmervae.features.fasta import iter_fasta_records
-from kmervae.npyio import AtomicOutput
+from kmervae.npyio import GZIP_LEVEL, AtomicOutput
 
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ("bin", "contigs", "bp", "gc", "n50", "written")
 #: suffix of a bin's FASTA file (``.gz`` follows when the bins are compressed)
 BIN_SUFFIX = ".fna"
-#: gzip level of compressed bins: 1 makes a bin 35 % of its plain size at about 40 MB/s;
-#: gzip's default, 6, makes it 31 % at a ninth of the speed (a bin of the 100 k scale
-#: sample, 13.7 MB), which at a million contigs would be minutes of the cluster job
-GZIP_LEVEL = 1
 
 
 def gc_content(sequence: bytes) -> float:

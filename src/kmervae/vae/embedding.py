@@ -16,28 +16,36 @@ import numpy as np
 
 from kmervae.errors import InputError
 from kmervae.features.matrix import read_contig_index
-from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
+from kmervae.npyio import GZIP_LEVEL, AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
 from kmervae.progress import Progress
 
 log = logging.getLogger(__name__)
 
 
 class EmbeddingTableWriter(AtomicOutput):
-    """``contig<TAB>z0<TAB>z1...``, gzipped with a fixed timestamp (identical reruns)."""
+    """``contig<TAB>z0<TAB>z1...``, gzipped with a fixed timestamp (identical reruns).
+
+    Coordinates are written with 7 significant digits (``%.7g``: float32 to the last digit
+    but one). One format string per row formats twice as fast as ``numpy.char.mod`` over its
+    values, with the same text; at a million contigs the table is 2.6 GB of text.
+    """
 
     def __init__(self, path: str | os.PathLike, latent_dim: int):
         super().__init__(path)
         self.latent_dim = latent_dim
+        self._row_format = "%s" + "\t%.7g" * latent_dim + "\n"
 
     def _begin(self) -> None:
-        self._gzip = gzip.GzipFile(filename="", fileobj=self._handle, mode="wb", mtime=0)
+        self._gzip = gzip.GzipFile(
+            filename="", fileobj=self._handle, mode="wb", compresslevel=GZIP_LEVEL, mtime=0
+        )
         header = "\t".join(["contig", *(f"z{i}" for i in range(self.latent_dim))])
         self._gzip.write((header + "\n").encode())
 
     def write(self, names: list[str], z: np.ndarray) -> None:
+        row_format = self._row_format
         lines = (
-            name + "\t" + "\t".join(np.char.mod("%.7g", row)) + "\n"
-            for name, row in zip(names, z, strict=True)
+            row_format % (name, *row) for name, row in zip(names, z.tolist(), strict=True)
         )
         self._gzip.write("".join(lines).encode())
 
