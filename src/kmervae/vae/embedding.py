@@ -44,9 +44,7 @@ class EmbeddingTableWriter(AtomicOutput):
 
     def write(self, names: list[str], z: np.ndarray) -> None:
         row_format = self._row_format
-        lines = (
-            row_format % (name, *row) for name, row in zip(names, z.tolist(), strict=True)
-        )
+        lines = (row_format % (name, *row) for name, row in zip(names, z.tolist(), strict=True))
         self._gzip.write("".join(lines).encode())
 
     def _end(self) -> None:
