@@ -16,9 +16,7 @@ from kmer_reference import count_vector, gc, parse_fasta, reference_columns
 
 from kmervae.features.layout import LAYOUT
 from kmervae.features.matrix import (
-    assemble_tables,
     count_contigs,
-    count_tables,
     featurize,
     read_contig_index,
 )
@@ -69,16 +67,6 @@ def test_filtered_contigs_are_counted_in_summary(tmp_path, mixed_fasta):
     short = [s for _, s in records if len(s) < 1000]
     assert summary.records == len(records)
     assert (summary.short, summary.short_bases) == (len(short), sum(map(len, short)))
-
-
-def test_count_then_assemble_equals_featurize(tmp_path, mixed_fasta):
-    featurize(mixed_fasta, tmp_path / "direct.npy", tmp_path / "direct.tsv")
-    tables = {name: tmp_path / f"t.{name}.npy" for name in ("k7", "k4", "k3", "length_gc")}
-    count_tables(mixed_fasta, tables, tmp_path / "t.tsv")
-    assemble_tables(tables, tmp_path / "joined.npy", batch_rows=7)
-    direct, joined = np.load(tmp_path / "direct.npy"), np.load(tmp_path / "joined.npy")
-    assert direct.tobytes() == joined.tobytes()
-    assert (tmp_path / "direct.tsv").read_bytes() == (tmp_path / "t.tsv").read_bytes()
 
 
 def test_npy_writer_header_is_read_by_numpy(tmp_path):
@@ -173,28 +161,18 @@ def _documented_options(command: str) -> set[str]:
     return set(listed) - {"--help"}
 
 
-def test_cli_count_then_assemble_equals_features_with_every_documented_option(
-    tmp_path, mixed_fasta
-):
-    """The two-step route (count, then assemble the tables) gives the one-step command's
-    matrix and index, and each command accepts every option its --help lists."""
+def test_cli_features_accepts_every_documented_option(tmp_path, mixed_fasta):
+    """The command accepts every option its --help lists, and they take effect."""
     features = ["--output", tmp_path / "one.npy", "--index", tmp_path / "one.tsv"]
     features += ["--min-length", 1200, "--allow-empty"]
-    tables = [(f"--{group}", tmp_path / f"t.{group}.npy") for group in ("k7", "k4", "k3")]
-    tables += [("--length-gc", tmp_path / "t.length_gc.npy")]
-    table_args = [arg for pair in tables for arg in pair]
-    count = [*table_args, "--index", tmp_path / "two.tsv", "--min-length", 1200, "--allow-empty"]
-    assemble = [*table_args, "--output", tmp_path / "two.npy"]
-    for command, args in (("features", features), ("count", count), ("assemble", assemble)):
-        used = {arg for arg in args if str(arg).startswith("--")}
-        assert used == _documented_options(command), command
+    used = {arg for arg in features if str(arg).startswith("--")}
+    assert used == _documented_options("features")
     assert run_kmervae("features", mixed_fasta, *features).returncode == 0
-    assert run_kmervae("count", mixed_fasta, *count).returncode == 0
-    assert run_kmervae("assemble", *assemble).returncode == 0
     one = np.load(tmp_path / "one.npy")
     assert len(one) and (one[:, 0] >= 1200).all()  # --min-length took effect
-    assert (tmp_path / "two.npy").read_bytes() == (tmp_path / "one.npy").read_bytes()
-    assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+    names = [line.split("\t")[0] for line in (tmp_path / "one.tsv").read_text().splitlines()[1:]]
+    expected = [n.split()[0] for n, s in parse_fasta(mixed_fasta) if len(s) >= 1200]
+    assert names == expected
 
 
 def test_cli_features_accepts_a_file_without_long_contigs_only_with_allow_empty(tmp_path):
@@ -209,20 +187,6 @@ def test_cli_features_accepts_a_file_without_long_contigs_only_with_allow_empty(
     assert run_kmervae("features", short, *args, "--allow-empty").returncode == 0
     assert np.load(tmp_path / "m.npy").shape == (0, 8362)
     assert (tmp_path / "m.tsv").read_text() == "contig\tlength\n"
-
-
-def test_cli_count_accepts_a_file_without_long_contigs_only_with_allow_empty(tmp_path):
-    short = write_fasta(tmp_path / "short.fa", [("s", "ACGT" * 100)])
-    tables = {group: tmp_path / f"t.{group}.npy" for group in ("k7", "k4", "k3", "length-gc")}
-    args = [arg for group, path in tables.items() for arg in (f"--{group}", path)]
-    args += ["--index", tmp_path / "t.tsv"]
-    refused = run_kmervae("count", short, *args)
-    assert refused.returncode != 0
-    assert "short.fa: no contig of at least 1000 bp" in refused.stderr
-    assert not tables["k7"].exists()
-    assert run_kmervae("count", short, *args, "--allow-empty").returncode == 0
-    assert np.load(tables["k7"]).shape == (0, 8192)
-    assert (tmp_path / "t.tsv").read_text() == "contig\tlength\n"
 
 
 def test_matrix_reader_reads_rows_and_columns_like_numpy(tmp_path):

@@ -8,7 +8,7 @@ from conftest import random_sequence, write_fasta
 from kmer_reference import parse_fasta
 
 from kmervae.errors import InputError
-from kmervae.features.matrix import GROUP_TABLES, assemble_tables, count_tables, featurize
+from kmervae.features.matrix import featurize
 from kmervae.features.scatter import gather_features, split_fasta
 
 
@@ -22,11 +22,10 @@ def sample(tmp_path, rng):
 
 
 def _count_chunk(chunk, prefix):
-    tables = {name: prefix.with_name(f"{prefix.name}.{name}.npy") for name in GROUP_TABLES}
+    """A chunk as the workflow's count_kmers job counts it."""
     index = prefix.with_name(f"{prefix.name}.contigs.tsv")
-    count_tables(chunk, tables, index, min_length=1000, allow_empty=True)
     matrix = prefix.with_name(f"{prefix.name}.npy")
-    assemble_tables(tables, matrix)
+    featurize(chunk, matrix, index, min_length=1000, allow_empty=True)
     return matrix, index
 
 

@@ -236,7 +236,6 @@ SEED_INDEPENDENT = (
     "features",
     "markers",
     "benchmarks/count_kmers",
-    "benchmarks/assemble_features",
     "benchmarks/find_markers",
 )
 

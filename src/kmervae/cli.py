@@ -21,8 +21,6 @@ from kmervae.errors import KmervaeError
 #: ``kmervae features`` does not pay for importing TensorFlow.
 COMMANDS: dict[str, tuple[str, str]] = {
     "features": ("kmervae.commands.features", "count k-mers of a FASTA into a feature matrix"),
-    "count": ("kmervae.commands.count", "count k-mers into per-group tables (workflow step)"),
-    "assemble": ("kmervae.commands.assemble", "join per-group tables into a feature matrix"),
     "split": ("kmervae.commands.split", "split a FASTA into chunks for parallel counting"),
     "gather": ("kmervae.commands.gather", "join chunk feature matrices in order"),
     "views": ("kmervae.commands.views", "count substring views of contigs (contrastive training)"),

@@ -1,14 +1,10 @@
 """From a FASTA file to feature matrices, streaming, in the layout of
 :mod:`kmervae.features.layout`.
 
-Two ways out, same numbers:
-
-* :func:`featurize` writes the whole 8,362-column matrix in one pass (``kmervae features``);
-* :func:`count_tables` writes one table per group (7-mers, 4-mers, 3-mers, length+GC) and
-  :func:`assemble_tables` joins them column-wise (the workflow's ``count`` and ``assemble``
-  steps, so that groups can be inspected or replaced on their own).
-
-Both write a contig index TSV (``contig``, ``length``) whose rows match the matrix rows.
+:func:`featurize` writes the whole 8,362-column matrix in one pass (``kmervae features``)
+and a contig index TSV (``contig``, ``length``) whose rows match the matrix rows. (Per-group
+tables joined in a second step were the workflow's route until 2026-11-29: the tables took
+as much disk as the matrix they were joined into.)
 """
 
 from __future__ import annotations
@@ -24,18 +20,14 @@ import numpy as np
 from kmervae.errors import InputError, open_input
 from kmervae.features.fasta import FastaReader
 from kmervae.features.kmers import CountRows, KmerCounter
-from kmervae.features.layout import KMER_SIZES, LAYOUT, n_canonical
-from kmervae.npyio import AtomicOutput, MatrixReader, NpyRowWriter, atomic_outputs
+from kmervae.features.layout import KMER_SIZES, LAYOUT
+from kmervae.npyio import AtomicOutput, NpyRowWriter, atomic_outputs
 from kmervae.progress import Progress
 
 log = logging.getLogger(__name__)
 
 #: Default minimum contig length in bp.
 DEFAULT_MIN_LENGTH = 1000
-
-#: Names of the per-group tables, in matrix order (length and GC travel together).
-GROUP_TABLES = ("length_gc", *(f"k{k}" for k in KMER_SIZES))
-_GROUP_WIDTH = {"length_gc": 2, **{f"k{k}": n_canonical(k) for k in KMER_SIZES}}
 
 INDEX_HEADER = "contig\tlength\n"
 
@@ -144,30 +136,8 @@ def gc_fraction(bases: np.ndarray) -> np.ndarray:
     return np.divide(gc, acgt, out=np.zeros(len(bases)), where=acgt > 0)
 
 
-def group_tables(rows: CountRows) -> dict[str, np.ndarray]:
-    """The per-group float32 tables of a batch of counted contigs."""
-    tables = {
-        "length_gc": np.column_stack([rows.lengths, gc_fraction(rows.bases)]).astype(np.float32)
-    }
-    for k in KMER_SIZES:
-        tables[f"k{k}"] = frequencies(rows.kmers[k], totals=rows.total(k))
-    return tables
-
-
-def feature_rows(tables: dict[str, np.ndarray]) -> np.ndarray:
-    """Join per-group tables into rows of the feature matrix, in :data:`LAYOUT` order."""
-    n = len(tables["length_gc"])
-    out = np.empty((n, LAYOUT.n_features), dtype=np.float32)
-    out[:, LAYOUT.length_column] = tables["length_gc"][:, 0]
-    for k in KMER_SIZES:
-        out[:, LAYOUT.kmer_slice(k)] = tables[f"k{k}"]
-    out[:, LAYOUT.gc_column] = tables["length_gc"][:, 1]
-    return out
-
-
 def count_feature_rows(rows: CountRows) -> np.ndarray:
-    """Rows of the feature matrix straight from counts (what :func:`feature_rows` of
-    :func:`group_tables` gives, without the intermediate tables)."""
+    """Rows of the feature matrix, in :data:`LAYOUT` order, from a batch of counted contigs."""
     out = np.empty((len(rows), LAYOUT.n_features), dtype=np.float32)
     out[:, LAYOUT.length_column] = rows.lengths
     for k in KMER_SIZES:
@@ -246,49 +216,3 @@ def featurize(
             index.write(rows.names, rows.lengths)
 
         return _run_counting(fasta, min_length, write, allow_empty)
-
-
-def count_tables(
-    fasta: str | os.PathLike,
-    table_paths: dict[str, str | os.PathLike],
-    index_path: str | os.PathLike,
-    min_length: int = DEFAULT_MIN_LENGTH,
-    allow_empty: bool = False,
-) -> CountSummary:
-    """Write one float32 table per group (keys of :data:`GROUP_TABLES`) and the index."""
-    missing = set(GROUP_TABLES) - set(table_paths)
-    if missing:
-        raise ValueError(f"no output path for tables {sorted(missing)}")
-    writers = {name: NpyRowWriter(table_paths[name], _GROUP_WIDTH[name]) for name in GROUP_TABLES}
-    index = ContigIndexWriter(index_path)
-    with atomic_outputs(*writers.values(), index):
-
-        def write(rows: CountRows) -> None:
-            for name, table in group_tables(rows).items():
-                writers[name].write(table)
-            index.write(rows.names, rows.lengths)
-
-        return _run_counting(fasta, min_length, write, allow_empty)
-
-
-def assemble_tables(
-    table_paths: dict[str, str | os.PathLike],
-    matrix_path: str | os.PathLike,
-    batch_rows: int = 2048,
-) -> int:
-    """Join per-group tables column-wise into the feature matrix, ``batch_rows`` at a time."""
-    tables = {name: MatrixReader(table_paths[name]) for name in GROUP_TABLES}
-    n_rows = {name: t.shape[0] for name, t in tables.items()}
-    if len(set(n_rows.values())) != 1:
-        raise InputError(matrix_path, f"group tables disagree on the number of rows: {n_rows}")
-    for name, table in tables.items():
-        if table.shape[1] != _GROUP_WIDTH[name]:
-            raise InputError(
-                table_paths[name],
-                f"table {name} has {table.shape[1]} columns, expected {_GROUP_WIDTH[name]}",
-            )
-    with NpyRowWriter(matrix_path, LAYOUT.n_features) as writer:
-        for start in range(0, len(tables["length_gc"]), batch_rows):
-            batch = {name: t.read(start, start + batch_rows) for name, t in tables.items()}
-            writer.write(feature_rows(batch))
-    return writer.n_rows
