@@ -105,21 +105,14 @@ def count_contigs(
         )
 
 
-def frequencies(
-    counts: np.ndarray, out: np.ndarray | None = None, totals: np.ndarray | None = None
-) -> np.ndarray:
-    """Counts divided by their row sums, as float32; a row of zeros stays zeros.
-
-    ``totals`` are the row sums when the caller knows them already.
+def frequencies(counts: np.ndarray, out: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Counts divided by their row sums ``totals``, as float32 into ``out``; a row of zeros
+    stays zeros.
 
     Dividing in float32 is several times faster than a float64 division cast down, which
     matters at 8,192 columns per contig, and gives the same correctly rounded result
     while counts stay below 2**24 (16.7 M windows); above that, float64 is used.
     """
-    if out is None:
-        out = np.empty(counts.shape, dtype=np.float32)
-    if totals is None:
-        totals = counts.sum(axis=1)
     totals = totals.reshape(-1, 1)
     if len(totals) and totals.max() >= 2**24:
         np.divide(counts, np.maximum(totals, 1), out=out, casting="unsafe")
@@ -184,20 +177,6 @@ def read_contig_index(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     return names, np.asarray(lengths, dtype=np.int64)
 
 
-def _run_counting(
-    fasta, min_length: int, writers_for_rows, allow_empty: bool = False
-) -> CountSummary:
-    summary = CountSummary()
-    progress = Progress(f"counting {Path(fasta).name}")
-    try:
-        for rows in count_contigs(fasta, min_length, summary, progress, allow_empty):
-            writers_for_rows(rows)
-    finally:
-        progress.close()
-    summary.log(fasta, min_length)
-    return summary
-
-
 def featurize(
     fasta: str | os.PathLike,
     matrix_path: str | os.PathLike,
@@ -209,10 +188,14 @@ def featurize(
     (``allow_empty``: with no row when no contig is long enough, not an error)."""
     matrix = NpyRowWriter(matrix_path, LAYOUT.n_features)
     index = ContigIndexWriter(index_path)
+    summary = CountSummary()
     with atomic_outputs(matrix, index):
-
-        def write(rows: CountRows) -> None:
-            matrix.write(count_feature_rows(rows))
-            index.write(rows.names, rows.lengths)
-
-        return _run_counting(fasta, min_length, write, allow_empty)
+        progress = Progress(f"counting {Path(fasta).name}")
+        try:
+            for rows in count_contigs(fasta, min_length, summary, progress, allow_empty):
+                matrix.write(count_feature_rows(rows))
+                index.write(rows.names, rows.lengths)
+        finally:
+            progress.close()
+        summary.log(fasta, min_length)
+    return summary
