@@ -9,7 +9,6 @@ rule cluster:
     input:
         embedding="results/embeddings/{sample}.npy",
         index="results/features/{sample}.contigs.tsv",
-        features="results/features/{sample}.npy",
         fasta=fasta_of,
         markers="results/markers/{sample}.tsv",
     output:
@@ -44,7 +43,7 @@ rule cluster:
         bin_files=BIN_FILES,
     shell:
         "kmervae cluster {input.embedding:q} --index {input.index:q}"
-        " --features {input.features:q} --fasta {input.fasta:q} --sample {wildcards.sample}"
+        " --fasta {input.fasta:q} --sample {wildcards.sample}"
         " --clusters {output.clusters:q} --cami {output.cami:q}"
         " --bins-dir {output.bins:q} {params.bin_files}"
         " --summary {output.summary:q} --markers {input.markers:q} --threads {threads}"

@@ -94,7 +94,10 @@ def add_arguments(parser) -> None:
         help="gzip the bin FASTA files ({bin}.fna.gz; default), or write them plain ({bin}.fna)",
     )
     parser.add_argument(
-        "--features", type=Path, help="feature matrix of the sample (GC for the summary)"
+        "--features",
+        type=Path,
+        help="feature matrix of the sample: GC for the summary when there is no --fasta "
+        "(with --fasta, the GC comes from the sequences and this is not needed)",
     )
     parser.add_argument(
         "--markers",
@@ -115,14 +118,15 @@ def add_arguments(parser) -> None:
     add_options(parser.add_argument_group("clustering"), ClusterParams)
 
 
-def _gc_from_features(path: Path, n: int) -> np.ndarray:
+def _feature_matrix(path: Path, n: int) -> MatrixReader:
+    """The sample's feature matrix, checked to have a row per contig of the index."""
     matrix = MatrixReader(path)
     if matrix.shape != (n, LAYOUT.n_features):
         raise InputError(
             path, f"expected a feature matrix of {n} rows x {LAYOUT.n_features} columns, "
             f"found {matrix.shape}"
         )  # fmt: skip
-    return matrix.column(LAYOUT.gc_column).astype(np.float64)
+    return matrix
 
 
 def _read_markers(path: Path, names: list[str]):
@@ -167,7 +171,12 @@ def run(args) -> int:
     sample = args.sample or args.embedding.name.removesuffix(".npy")
     names, lengths = read_contig_index(args.index)
     z = load_embedding(args.embedding, len(names), args.index)
-    gc = _gc_from_features(args.features, len(names)) if args.features else None
+    matrix = _feature_matrix(args.features, len(names)) if args.features else None
+    # the summary's GC comes from the FASTA, read anyway for the bins; the matrix's GC
+    # column is one small read per row (minutes of a cold disk at a million contigs)
+    gc = None
+    if matrix is not None and args.fasta is None:
+        gc = matrix.column(LAYOUT.gc_column).astype(np.float64)
     markers = _read_markers(args.markers, names) if args.markers is not None else None
 
     log.debug("clustering settings: %s", params.as_dict())
@@ -206,9 +215,7 @@ def run(args) -> int:
     with atomic_outputs(*outputs):
         if args.fasta is not None:
             bin_of = {names[i]: b.name for b in written for i in b.members}
-            fasta_gc = scan_fasta(args.fasta, names, bin_of, bins_dir)
-            if gc is None:
-                gc = fasta_gc
+            gc = scan_fasta(args.fasta, names, bin_of, bins_dir)
         if args.summary is not None:
             rows = summary_rows(bins, lengths, gc, params.min_bin_size)
             columns = SUMMARY_COLUMNS
