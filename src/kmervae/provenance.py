@@ -20,7 +20,6 @@ RECORDED_PACKAGES = (
     "tensorflow",
     "scikit-learn",
     "igraph",
-    "leidenalg",
     "pyrodigal",
     "pyhmmer",
     "snakemake",
