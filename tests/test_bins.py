@@ -226,3 +226,50 @@ def test_n50_and_gc():
     assert gc_content(b"GGCCAATT") == 0.5
     assert gc_content(b"gcNN\nat") == 0.5
     assert gc_content(b"NNN") == 0.0
+
+
+def test_summary_gc_comes_from_the_fasta_else_from_the_feature_matrix(sample):
+    from kmervae.errors import InputError
+    from kmervae.features.layout import LAYOUT
+
+    d = sample["dir"]
+    names = sample["names"]
+    # a feature matrix whose GC column (0.85-0.95) is far from the random sequences' GC
+    # (about 0.5): it shows which of the two the summary used
+    matrix = np.zeros((len(names), LAYOUT.n_features), dtype=np.float32)
+    matrix[:, LAYOUT.gc_column] = np.linspace(0.85, 0.95, len(names), dtype=np.float32)
+    np.save(d / "features.npy", matrix)
+    cluster = ["--algorithm", "kmeans", "--k", "3", "--min-bin-size", "10000", "--sample", "S"]
+    out = ["--clusters", d / "out" / "c.tsv", "--summary", d / "out" / "s.tsv"]
+
+    def gc_of_bins():
+        lines = (d / "out" / "s.tsv").read_text().splitlines()
+        rows = [dict(zip(lines[0].split("\t"), x.split("\t"), strict=True)) for x in lines[1:]]
+        clusters = [x.split("\t") for x in (d / "out" / "c.tsv").read_text().splitlines()[1:]]
+        members = {r["bin"]: [c for b, c in clusters if b == r["bin"]] for r in rows}
+        return {r["bin"]: float(r["gc"]) for r in rows}, members
+
+    original = independent_parse(sample["fasta"])
+    row = {n: i for i, n in enumerate(names)}
+    # with --fasta (as the workflow runs it): the sequences' GC, counted here by hand
+    run_cluster([*sample["args"], *out, "--features", d / "features.npy", *cluster])
+    gc, members = gc_of_bins()
+    for b, contigs in members.items():
+        seqs = [original[c][1].upper() for c in contigs]
+        acgt = [sum(s.count(x) for x in "ACGT") for s in seqs]
+        per_contig = [(s.count("G") + s.count("C")) / n for s, n in zip(seqs, acgt, strict=True)]
+        lens = [sample["lengths"][c] for c in contigs]
+        assert gc[b] == pytest.approx(np.average(per_contig, weights=lens), abs=1e-4)
+        assert gc[b] < 0.7
+    # without --fasta: the matrix's GC column, bp-weighted
+    run_cluster([sample["args"][0], "--index", d / "idx.tsv", *out,
+                 "--features", d / "features.npy", *cluster])  # fmt: skip
+    gc, members = gc_of_bins()
+    for b, contigs in members.items():
+        column = [matrix[row[c], LAYOUT.gc_column] for c in contigs]
+        lens = [sample["lengths"][c] for c in contigs]
+        assert gc[b] == pytest.approx(np.average(column, weights=lens), abs=1e-4)
+    # a matrix of other contigs is an error naming it, with --fasta too
+    np.save(d / "other.npy", matrix[:-1])
+    with pytest.raises(InputError, match=r"other\.npy"):
+        run_cluster([*sample["args"], *out, "--features", d / "other.npy", *cluster])
