@@ -375,8 +375,9 @@ def read_benchmarks(folder: Path, logs: Path | None = None) -> list[dict]:
     """One row per workflow job from Snakemake's benchmark files under ``folder``
     (``results/benchmarks``): ``step`` (the rule: the file's first folder, or the file's
     name for a file directly in ``folder``), ``job`` (the rest of the path, e.g. the
-    sample), ``wall_s`` and ``max_rss_mb`` (None if not measured). A file of several rows
-    (a repeated benchmark) counts its wall seconds summed and its largest RSS. With
+    sample), ``wall_s``, ``max_rss_mb`` and ``max_pss_mb`` (None if not measured). A file
+    of several rows (a repeated benchmark) counts its wall seconds summed and its largest
+    RSS and PSS. With
     ``logs`` (``results/logs``, whose files mirror the benchmark files' paths), also
     ``logged_rss_mib``, the peak the job's kmervae command logged (None: none logged)."""
     jobs = []
@@ -388,12 +389,14 @@ def read_benchmarks(folder: Path, logs: Path | None = None) -> list[dict]:
         if not rows or "s" not in rows[0]:
             raise SystemExit(f"{path}: not a Snakemake benchmark file (no column 's')")
         rss = [v for v in (_number(r.get("max_rss")) for r in rows) if v is not None]
+        pss = [v for v in (_number(r.get("max_pss")) for r in rows) if v is not None]
         jobs.append(
             {
                 "step": step,
                 "job": job,
                 "wall_s": sum(_number(r["s"]) or 0.0 for r in rows),
                 "max_rss_mb": max(rss) if rss else None,
+                "max_pss_mb": max(pss) if pss else None,
                 "logged_rss_mib": (
                     logged_peak_rss(logs / relative.with_suffix(".log")) if logs else None
                 ),

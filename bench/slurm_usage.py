@@ -18,12 +18,13 @@ its request, or ran longer than its limit, is flagged; so is any job not COMPLET
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from scale import read_benchmarks
 
 #: the plugin's log path: .snakemake/slurm_logs/rule_{rule}/{wildcards}/{jobid}.log, the
 #: wildcards folder absent for a rule without wildcards (train_vae)
@@ -83,14 +84,8 @@ def sacct(ids: list[str]) -> dict[str, dict]:
     return jobs
 
 
-def benchmark(results: Path, rule: str, wildcards: str) -> dict | None:
-    folder = results / "benchmarks"
-    path = folder / rule / f"{wildcards}.tsv" if wildcards else folder / f"{rule}.tsv"
-    if not path.exists():
-        return None
-    with open(path, encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    return rows[-1] if rows else None
+def _fmt(x, spec=",.0f") -> str:
+    return "\u2013" if x is None else format(x, spec)
 
 
 def main(argv=None) -> int:
@@ -102,17 +97,19 @@ def main(argv=None) -> int:
     if not submitted:
         raise SystemExit(f"{args.log}: no 'submitted with SLURM jobid' line")
     accounting = sacct(list(submitted))
+    # peak PSS per (rule, wildcards), from the benchmark files the jobs wrote
+    pss = {}
+    if args.results is not None:
+        for job in read_benchmarks(args.results / "benchmarks"):
+            pss[(job["step"], job["job"])] = job["max_pss_mb"]
     rules: dict[str, list[dict]] = defaultdict(list)
     for job, (rule, wildcards) in submitted.items():
         row = accounting.get(job)
         if row is None:
             print(f"warning: job {job} ({rule}) not in sacct", file=sys.stderr)
             continue
-        bench = benchmark(args.results, rule, wildcards) if args.results else None
-        used = None
-        if bench is not None and bench.get("max_pss") not in (None, "", "NA", "-"):
-            used = float(bench["max_pss"])
-        elif row["max_rss_mib"] is not None:
+        used = pss.get((rule, wildcards))
+        if used is None:
             used = row["max_rss_mib"]
         rules[rule].append(
             {
@@ -143,15 +140,11 @@ def main(argv=None) -> int:
         )
         flag = bad or (time_ratio or 0) > 1 or (mem_ratio or 0) > 1
         flagged += bool(flag)
-
-        def fmt(x, spec=",.0f"):
-            return "\u2013" if x is None else format(x, spec)
-
         print(
             f"| {rule}{' **(!)**' if flag else ''} | {len(jobs)} | {bad} | "
-            f"{','.join(sorted({j['cpus'] for j in jobs}))} | {fmt(longest)} | {fmt(limit)} | "
-            f"{fmt(time_ratio, '.2f')} | {fmt(request)} | {fmt(used)} | "
-            f"{fmt(mem_ratio, '.2f')} |"
+            f"{','.join(sorted({j['cpus'] for j in jobs}))} | {_fmt(longest)} | {_fmt(limit)} | "
+            f"{_fmt(time_ratio, '.2f')} | {_fmt(request)} | {_fmt(used)} | "
+            f"{_fmt(mem_ratio, '.2f')} |"
         )
     return 1 if flagged else 0
 

@@ -63,13 +63,19 @@ def test_submitted_jobs_reads_rule_and_wildcards_from_the_log_path(tmp_path):
     }
 
 
-def test_benchmark_file_of_a_job(tmp_path):
+def test_peak_pss_of_a_job_keyed_as_the_log_names_it(tmp_path):
+    # the benchmark files (read by scale.read_benchmarks) give (rule, wildcards) as the
+    # plugin's log path does: a folder per rule, or a file of the rule's name
     (tmp_path / "benchmarks" / "cluster").mkdir(parents=True)
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\n"
     (tmp_path / "benchmarks" / "cluster" / "a.tsv").write_text(
         header + "9.5\t0:00:09\t120\t1\t1\t99.5\n"
     )
     (tmp_path / "benchmarks" / "train_vae.tsv").write_text(header + "60\t0:01:00\t900\t1\t1\t800\n")
-    assert slurm_usage.benchmark(tmp_path, "cluster", "a")["max_pss"] == "99.5"
-    assert slurm_usage.benchmark(tmp_path, "train_vae", "")["max_pss"] == "800"
-    assert slurm_usage.benchmark(tmp_path, "cluster", "b") is None
+    pss = {
+        (j["step"], j["job"]): j["max_pss_mb"]
+        for j in slurm_usage.read_benchmarks(tmp_path / "benchmarks")
+    }
+    assert pss[("cluster", "a")] == 99.5
+    assert pss[("train_vae", "")] == 800
+    assert ("cluster", "b") not in pss
