@@ -19,6 +19,7 @@ from kmervae.vae.model import (
     GROUP_NAMES,
     MergeBranchOutputs,
     build_vae,
+    cannot_link_loss,
     cosine_loss,
     group_mse,
     info_nce,
@@ -289,6 +290,58 @@ def test_contrastive_term_enters_the_loss_with_its_weight():
     x, _ = synthetic_features(6, seed=2)
     out = model((x, x[::-1]), training=False)
     np.testing.assert_allclose(out["z_view"], out["z_mean"][::-1], rtol=1e-5, atol=1e-6)
+
+
+def test_cannot_link_loss_by_hand():
+    # rows 0-1 carry one marker, rows 2-4 another; row 5 alone in its group
+    z = np.array(
+        [[1, 0, 0], [1, 1, 0], [0, 0, 1], [0, 0, 2], [0, 1, 1], [5, 5, 5]], dtype="float32"
+    )
+    groups = np.array([0, 0, 1, 1, 1, 2], dtype="int32")
+    c = 1 / math.sqrt(2)
+    # cosines of the pairs: (0,1) c, (2,3) 1, (2,4) c, (3,4) c; each counted from both
+    # rows, summed, over 6 rows
+    for margin in (0.0, 0.5, 0.8):
+        excess = [max(0.0, s - margin) for s in (c, 1.0, c, c)]
+        expected = 2 * sum(excess) / 6
+        got = float(cannot_link_loss(z, groups, np.zeros(3, "float32"), margin))
+        assert got == pytest.approx(expected, rel=1e-6)
+    # compared after centring: about (1, 1, 1), rows 2 and 3 point opposite ways
+    center = np.array([0, 0, 1.5], dtype="float32")
+    zc = z - center
+    zc /= np.linalg.norm(zc, axis=1, keepdims=True)
+    sims = zc @ zc.T
+    same = (groups[:, None] == groups[None, :]) & ~np.eye(6, dtype=bool)
+    expected = np.maximum(sims - 0.1, 0)[same].sum() / 6
+    got = float(cannot_link_loss(z, groups, center, 0.1))
+    assert got == pytest.approx(expected, rel=1e-5)
+    assert sims[2, 3] < 0
+
+
+def test_cannot_link_term_enters_the_loss_with_its_weight():
+    cfg = VAEConfig(
+        **{
+            **TINY.to_dict(),
+            "contrastive_weight": 1.0,
+            "cannot_link_weight": 4.0,
+            "length_weighting": "none",
+        }
+    )
+    model = build_vae(cfg)
+    target, recon = _group_errors()
+    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
+    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
+    plain = float(model.compute_loss(y_pred=y_pred))
+    # two contigs of one marker at cosine 1 (about the batch's centre, (0.5, 0.5, 0, 0))
+    link = np.array([[1.5, 1.5, 0, 0], [2.5, 2.5, 0, 0]], dtype="float32")
+    links = {"z_link": link, "link_groups": np.array([0, 0], dtype="int32")}
+    with_links = float(model.compute_loss(y_pred={**y_pred, **links}))
+    # (1 - 0) from each of the 2 rows, over 2 rows, times the weight
+    assert with_links - plain == pytest.approx(4.0, abs=2e-3)
+    # the model embeds the cannot-link rows when called with them
+    x, _ = synthetic_features(6, seed=2)
+    out = model((x, x, x[::-1], np.zeros(6, "int32")), training=False)
+    np.testing.assert_allclose(out["z_link"], out["z_mean"][::-1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("loss", ["sum", "group_balanced"])

@@ -86,3 +86,22 @@ def test_pair_scores_tell_separated_species_from_mixed_ones():
     # too few contigs of one genome for 5-fold cross-validation: no score, no crash
     ari, accuracy = sep.pair_scores(normalize(apart[195:]), truth[195:])
     assert np.isnan(ari) and np.isnan(accuracy)
+
+
+def test_vae_settings_name_the_run_and_are_checked_before_anything_runs():
+    sys.path.insert(0, str(REPO / "bench" / "quality"))
+    import run
+
+    args = run.parse_args(["--vae", "cannot_link_weight=100", "cannot_link_margin=0.2"])
+    assert args.vae == {"cannot_link_weight": 100, "cannot_link_margin": 0.2}
+    # runs cached before --vae keep their folder names; settings sort into the name
+    assert run.kmervae_tag(40, 42) == "kmervae_e40_t42"
+    assert run.kmervae_tag(40, 1, 10000, args.vae) == (
+        "kmervae_e40_b10000_cannot_link_margin-0.2_cannot_link_weight-100_t1"
+    )
+    assert run.kmervae_label(40, None, {"cannot_link_weight": 100}) == (
+        "kmervae (40 ep., cannot_link_weight 100)"
+    )
+    for bad in (["seed=3"], ["cannot_link_weight"], ["cannot_link_weight=x"], ["nokey=1"]):
+        with pytest.raises(SystemExit):
+            run.parse_args(["--vae", *bad])

@@ -504,3 +504,106 @@ def test_a_training_budget_trains_on_its_share_with_the_views_command_s_sequence
     record = json.loads((result.outdir / "provenance.json").read_text())
     assert record["n_contigs"] == 200
     assert record["n_train"] + record["n_val"] == 120
+
+
+# --------------------------------------------------------------------------- cannot-links
+def _write_index(path: Path, names: list[str]) -> Path:
+    path.write_text("contig\tlength\n" + "".join(f"{n}\t1000\n" for n in names))
+    return path
+
+
+def _write_marker_table(path: Path, hits: list[tuple[str, str]]) -> Path:
+    rows = "".join(f"{c}\t{c}_1\t{m}\t50.0\tbacteria_71\t1.000\n" for c, m in hits)
+    path.write_text("#set\tbacteria_71\t71\ncontig\tgene\tmarker\tscore\tset\tcoverage\n" + rows)
+    return path
+
+
+def test_cannot_link_groups_come_from_the_marker_tables_of_the_allowed_rows(matrices, tmp_path):
+    from kmervae.vae.data import CannotLinks
+
+    source = MatrixSource(matrices)  # 250 + 150 rows
+    index = [
+        _write_index(tmp_path / "a.tsv", [f"a{i}" for i in range(250)]),
+        _write_index(tmp_path / "b.tsv", [f"b{i}" for i in range(150)]),
+    ]
+    tables = [
+        _write_marker_table(
+            tmp_path / "ma.tsv", [("a3", "M1"), ("a10", "M1"), ("a20", "M1"), ("a5", "M2")]
+        ),
+        # b9 carries M3 twice: one contig, no pair
+        _write_marker_table(
+            tmp_path / "mb.tsv",
+            [("b1", "M1"), ("b2", "M2"), ("b7", "M2"), ("b9", "M3"), ("b9", "M3")],
+        ),
+    ]
+    allowed = np.setdiff1d(np.arange(400), [10])  # a10 is, say, a validation contig
+    links = CannotLinks.from_marker_tables(tables, index, source, allowed, seed=3)
+    assert [g.tolist() for g in links.groups] == [[3, 20, 251], [5, 252, 257]]
+    assert links.n_pairs == 6
+    rows, labels = links.draw(0, 0)  # fewer groups and carriers than a draw takes: all
+    assert sorted(rows.tolist()) == rows.tolist() == [3, 5, 20, 251, 252, 257]
+    assert {frozenset(rows[labels == k].tolist()) for k in set(labels.tolist())} == {
+        frozenset({3, 20, 251}),
+        frozenset({5, 252, 257}),
+    }
+    # a table naming a contig its matrix does not hold
+    bad = _write_marker_table(tmp_path / "bad.tsv", [("a3", "M1"), ("nowhere", "M1")])
+    with pytest.raises(InputError, match=r"bad\.tsv.*nowhere.*contig not in"):
+        CannotLinks.from_marker_tables([bad, tables[1]], index, source, allowed, seed=3)
+    with pytest.raises(InputError, match="1 marker tables for 2 feature matrices"):
+        CannotLinks.from_marker_tables(tables[:1], index, source, allowed, seed=3)
+    source.close()
+
+
+def test_a_cannot_link_draw_depends_only_on_seed_epoch_and_index():
+    from kmervae.vae.data import CANNOT_LINK_GROUP_SIZE, CANNOT_LINK_GROUPS, CannotLinks
+
+    groups = [np.arange(100 * g, 100 * g + 20) for g in range(12)]
+    links = CannotLinks(groups, seed=5)
+    rows, labels = links.draw(2, 7)
+    assert len(rows) == CANNOT_LINK_GROUPS * CANNOT_LINK_GROUP_SIZE
+    assert (np.diff(rows) >= 0).all()
+    for k in set(labels.tolist()):
+        members = rows[labels == k]
+        assert len(set((members // 100).tolist())) == 1  # one marker's contigs
+        assert len(set(members.tolist())) == len(members) == CANNOT_LINK_GROUP_SIZE
+    again = CannotLinks(groups, seed=5).draw(2, 7)
+    np.testing.assert_array_equal(rows, again[0])
+    np.testing.assert_array_equal(labels, again[1])
+    assert not np.array_equal(rows, links.draw(2, 8)[0])
+    assert not np.array_equal(rows, links.draw(3, 7)[0])
+
+
+@pytest.mark.slow
+def test_cannot_link_training_pushes_contigs_of_one_marker_apart(demo_with_views, tmp_path):
+    from kmervae.binning.clustering import normalize
+
+    features, views = demo_with_views
+    names = [line.split("\t")[0] for line in (features.parent / "f.contigs.tsv").open()][1:]
+    # ten "markers", each on a run of five contigs (a hand-made table: the test is what
+    # the term does to the contigs it links, not whether they are truly of one genome)
+    hits = [(names[i], f"M{i // 5}") for i in range(0, 50)]
+    table = _write_marker_table(tmp_path / "m.tsv", hits)
+    base = dict(contrastive_weight=10.0, views_per_contig=2, epochs=6, kl_warmup_epochs=0)
+    base.update(batch_size=32, val_fraction=0.0)
+    index = features.parent / "f.contigs.tsv"
+
+    def linked_cosine(model) -> float:
+        z = normalize(z_mean(model, np.load(features)))
+        sims = [z[i] @ z[j] for g in range(10) for i in range(5 * g, 5 * g + 5)
+                for j in range(i + 1, 5 * g + 5)]  # fmt: skip
+        return float(np.mean(sims))
+
+    with pytest.raises(KmervaeError, match="needs the marker tables"):
+        train([features], tmp_path / "x", _tiny(**base, cannot_link_weight=1.0), views=[views])
+    plain = train([features], tmp_path / "p", _tiny(**base), views=[views], plots=False)
+    cfg = _tiny(**base, cannot_link_weight=50.0)
+    links = {"views": [views], "markers": [table], "indexes": [index], "plots": False}
+    runs = [train([features], tmp_path / n, cfg, **links) for n in "ab"]
+    for x, y in zip(_weights(runs[0].model), _weights(runs[1].model), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert linked_cosine(runs[0].model) < linked_cosine(plain.model) - 0.1
+    assert all(np.isfinite(row["cannot_link"]) for row in runs[0].history)
+    record = json.loads((runs[0].outdir / "provenance.json").read_text())
+    assert record["cannot_link_pairs"] == 10 * 10
+    assert "cannot_link" in read_history(runs[0].outdir / "history.tsv")[0]

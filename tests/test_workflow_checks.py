@@ -87,3 +87,21 @@ def test_local_profile_dry_run_spells_out_every_setting(workdir):
     assert "--min-cluster-size=5" in cluster  # the one the config sets
     train = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
     assert f"--learning-rate={VAEConfig().learning_rate}" in train
+
+
+def test_training_waits_for_the_marker_tables_only_with_cannot_links(workdir):
+    def train_command(config: str) -> str:
+        (workdir / "config.yaml").write_text(config)
+        result = snakemake(workdir, "--dry-run", "--printshellcmds", "--forceall")
+        assert result.returncode == 0, result.stdout + result.stderr
+        command = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
+        return " ".join(command.split())
+
+    base = (workdir / "config.yaml").read_text()
+    plain = train_command(base)
+    assert "--markers --index --outdir" in plain
+    linked = train_command(base.replace("seed: 3}", "seed: 3, cannot_link_weight: 50}"))
+    assert "--cannot-link-weight=50" in linked
+    assert (
+        "--markers results/markers/first.tsv --index results/features/first.contigs.tsv" in linked
+    )

@@ -240,11 +240,18 @@ SEED_INDEPENDENT = (
 )
 
 
-def kmervae_tag(epochs: int, train_seed: int, max_train_contigs: int | None = None) -> str:
-    """A kmervae run's folder name; the training budget appears only when one is given, so
-    runs cached before ``--max-train-contigs`` keep their names."""
+def kmervae_tag(
+    epochs: int,
+    train_seed: int,
+    max_train_contigs: int | None = None,
+    vae_settings: dict | None = None,
+) -> str:
+    """A kmervae run's folder name; the training budget and other settings appear only
+    when given, so runs cached before ``--max-train-contigs`` and ``--vae`` keep their
+    names."""
     budget = "" if max_train_contigs is None else f"_b{max_train_contigs}"
-    return f"kmervae_e{epochs}{budget}_t{train_seed}"
+    others = "".join(f"_{k}-{v}" for k, v in sorted((vae_settings or {}).items()))
+    return f"kmervae_e{epochs}{budget}{others}_t{train_seed}"
 
 
 def run_kmervae(
@@ -255,13 +262,15 @@ def run_kmervae(
     rerun: bool,
     first: dict | None = None,
     max_train_contigs: int | None = None,
+    vae_settings: dict | None = None,
 ) -> dict:
     """The whole workflow on the community with ``vae: {epochs, seed: train_seed}`` (and
-    ``max_train_contigs`` when given; otherwise the VAE default). With ``first`` (the
+    ``max_train_contigs`` and ``vae_settings`` when given; otherwise the VAE defaults).
+    With ``first`` (the
     result of the first training seed's run) the features and marker genes are copied from
     that run instead of being computed again: its wall time is then the rest of the
     workflow (training, embedding, clustering, bins, plots, evaluation)."""
-    tag = kmervae_tag(epochs, train_seed, max_train_contigs)
+    tag = kmervae_tag(epochs, train_seed, max_train_contigs, vae_settings)
     run = out / "runs" / comm["name"] / tag
     sample = comm["name"]
 
@@ -278,6 +287,7 @@ def run_kmervae(
             f"min_bin_size: {MIN_BIN_SIZE}\n"
             f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
             + ("" if max_train_contigs is None else f"  max_train_contigs: {max_train_contigs}\n")
+            + "".join(f"  {k}: {v}\n" for k, v in sorted((vae_settings or {}).items()))
         )
         reused = []
         if first is not None:
@@ -316,10 +326,14 @@ def run_kmervae(
     return res
 
 
-def kmervae_label(epochs: int, max_train_contigs: int | None) -> str:
-    """kmervae's label in the tables; the training budget only when one is given."""
+def kmervae_label(
+    epochs: int, max_train_contigs: int | None, vae_settings: dict | None = None
+) -> str:
+    """kmervae's label in the tables; the training budget and other settings only when
+    given."""
     budget = "" if max_train_contigs is None else f", {max_train_contigs:,} training contigs"
-    return f"kmervae ({epochs} ep.{budget})"
+    others = "".join(f", {k} {v}" for k, v in sorted((vae_settings or {}).items()))
+    return f"kmervae ({epochs} ep.{budget}{others})"
 
 
 def variant_label(label: str, marker_guided: bool) -> str:
@@ -703,7 +717,9 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
     for ts in args.train_seeds:
         first = kms[0] if kms else None
         kms.append(
-            run_kmervae(comm, out, args.epochs, ts, args.rerun, first, args.max_train_contigs)
+            run_kmervae(
+                comm, out, args.epochs, ts, args.rerun, first, args.max_train_contigs, args.vae
+            )
         )
     km0 = kms[0]
     names, lengths = read_contig_index(km0["index"])
@@ -723,7 +739,7 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
 
     for ts, km in zip(args.train_seeds, kms, strict=True):
         z = np.load(km["embedding"])
-        label = kmervae_label(args.epochs, args.max_train_contigs)
+        label = kmervae_label(args.epochs, args.max_train_contigs, args.vae)
         kmeans = None  # the embedding's k-means ARI, computed with its first clustering
         # the workflow's own bins are one of the clusterings (its default); the other is
         # kmervae cluster on the same embedding, as for the peers' matrices
@@ -852,6 +868,14 @@ def parse_args(argv=None):
         f"the VAE default, {VAEConfig().max_train_contigs:,}); in the run's folder name "
         "(kmervae_e40_b6000_t42) and the table's label",
     )
+    p.add_argument(
+        "--vae",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="other kmervae VAE settings (vae: KEY: VALUE, e.g. cannot_link_weight=100); "
+        "in the run's folder name and the table's label",
+    )
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument(
         "--out",
@@ -882,6 +906,7 @@ def parse_args(argv=None):
         p.error(
             f"--max-train-contigs must be >= 0 (0 = every contig), got {args.max_train_contigs}"
         )
+    args.vae = vae_settings(p, args.vae)
     if args.tiny:
         args.genomes, args.bp_per_genome, args.seeds = [3], 150_000, [1]
         args.train_seeds, args.epochs = [42], 2
@@ -892,6 +917,26 @@ def parse_args(argv=None):
         args.out = DEFAULT_OUT / "tiny" if args.tiny else DEFAULT_OUT
     args.out = args.out.resolve()
     return args
+
+
+def vae_settings(parser: argparse.ArgumentParser, pairs: list[str]) -> dict:
+    """``--vae KEY=VALUE`` pairs as a dict of YAML values, checked by VAEConfig."""
+    import yaml
+
+    from kmervae.errors import KmervaeError
+    from kmervae.vae.config import VAEConfig
+
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key in ("epochs", "seed", "max_train_contigs"):
+            parser.error(f"--vae takes KEY=VALUE other than epochs, seed and budget: {pair!r}")
+        settings[key] = yaml.safe_load(value)
+    try:
+        VAEConfig.from_dict(settings)
+    except KmervaeError as err:
+        parser.error(f"--vae: {err}")
+    return settings
 
 
 def main(argv=None) -> int:

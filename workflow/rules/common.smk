@@ -171,6 +171,17 @@ def training_views(wildcards):
     return expand("results/views/{sample}.npy", sample=TRAIN_SAMPLES)
 
 
+def training_markers(wildcards):
+    """Marker tables and contig indexes of the training samples, for the cannot-link
+    term (none without it)."""
+    if not VAE_SETTINGS.uses_markers:
+        return {"markers": [], "index": []}
+    return {
+        "markers": expand("results/markers/{sample}.tsv", sample=TRAIN_SAMPLES),
+        "index": expand("results/features/{sample}.contigs.tsv", sample=TRAIN_SAMPLES),
+    }
+
+
 def matrix_contigs(paths):
     """Contigs in .npy feature matrices, from their sizes (8,362 float32 per row)."""
     return sum(os.path.getsize(p) for p in paths) // (8362 * 4)

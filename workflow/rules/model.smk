@@ -33,6 +33,7 @@ rule train_vae:
     """Train the VAE (settings: config vae:); resumes from a checkpoint if interrupted,
     and deletes one left by a run of other settings or data."""
     input:
+        unpack(training_markers),
         features=training_matrices,
         views=training_views,
     output:
@@ -60,6 +61,7 @@ rule train_vae:
         options=TRAIN_OPTIONS,
     shell:
         "kmervae train --features {input.features:q} --views {input.views:q}"
+        " --markers {input.markers:q} --index {input.index:q}"
         " --outdir {params.outdir:q} --discard-stale-checkpoint"
         " --threads {threads} --no-architecture {params.options} 2> {log:q}"
 

@@ -45,6 +45,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="substring-view matrices of the same samples, in the same order (kmervae "
         "views); needed when --contrastive-weight > 0",
     )
+    parser.add_argument(
+        "--markers",
+        nargs="*",
+        default=[],
+        metavar="TSV",
+        help="marker tables of the same samples, in the same order (kmervae markers); "
+        "needed when --cannot-link-weight > 0",
+    )
+    parser.add_argument(
+        "--index",
+        nargs="*",
+        default=[],
+        metavar="TSV",
+        help="contig indexes of the same samples (kmervae features), naming the rows the "
+        "marker tables refer to; needed with --markers",
+    )
     parser.add_argument("--outdir", required=True, help="output directory")
     parser.add_argument(
         "--config", metavar="FILE", help="JSON or YAML file of config keys (options win)"
@@ -99,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         args.outdir,
         cfg,
         views=args.views,
+        markers=args.markers,
+        indexes=args.index,
         restart=args.restart,
         discard_stale=args.discard_stale_checkpoint,
         plots=not args.no_plots,

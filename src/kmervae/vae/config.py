@@ -116,6 +116,13 @@ class VAEConfig:
     """Longest view, as a fraction of its contig's length."""
     view_min_length: int = 1000
     """Views are at least this long (bp), or the whole contig if it is shorter."""
+    cannot_link_weight: float = 0.0
+    """Weight of the marker cannot-link term: every batch also holds groups of training
+    contigs that carry the same single-copy marker gene (so almost surely come from
+    different genomes), and the cosine similarity of two of them above
+    cannot_link_margin is penalised (0 = off; > 0 needs the samples' marker tables)."""
+    cannot_link_margin: float = 0.0
+    """Cosine similarity above which two contigs of one marker are pushed apart."""
     beta: float = 1.0
     """Weight of the KL term (beta-VAE)."""
     kl_warmup_epochs: int = 0
@@ -212,12 +219,21 @@ class VAEConfig:
             bad("kl_warmup_epochs and early_stopping_patience must be >= 0")
         if self.contrastive_weight < 0 or not self.contrastive_temperature > 0:
             bad("contrastive_weight must be >= 0 and contrastive_temperature > 0")
+        if self.cannot_link_weight < 0 or not -1 <= self.cannot_link_margin < 1:
+            bad("cannot_link_weight must be >= 0 and cannot_link_margin in [-1, 1)")
+        if self.cannot_link_weight > 0 and self.contrastive_weight == 0:
+            bad("cannot_link_weight > 0 needs the contrastive term (contrastive_weight > 0)")
         try:
             self.view_spec().check()
         except ValueError as err:
             bad(str(err))
         if self.loader_workers < 1:
             bad("loader_workers must be >= 1")
+
+    @property
+    def uses_markers(self) -> bool:
+        """Whether training needs the marker tables of its samples."""
+        return self.cannot_link_weight > 0
 
     @property
     def uses_views(self) -> bool:

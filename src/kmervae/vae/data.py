@@ -222,6 +222,92 @@ class ViewSource:
         ]
 
 
+#: markers per batch of the cannot-link term, and contigs drawn per marker: 8 x 8 rows
+#: beside a batch of 256, so the term costs a quarter more encoder passes and no decoding
+CANNOT_LINK_GROUPS = 8
+CANNOT_LINK_GROUP_SIZE = 8
+#: stream tag of the cannot-link draws
+_CANNOT_LINK_STREAM = 0xC1A5
+
+
+class CannotLinks:
+    """Groups of training contigs that carry the same single-copy marker gene.
+
+    Two contigs with one marker come, almost surely, from different genomes: a signal of
+    the sample itself that the k-mer frequencies do not hold. Each training batch draws
+    :data:`CANNOT_LINK_GROUPS` markers and up to :data:`CANNOT_LINK_GROUP_SIZE` of the
+    contigs of each, seeded by the seed, the epoch and the batch's index (as the batch's
+    own rows are), so loader threads give the same draws.
+    """
+
+    def __init__(self, groups: Sequence[np.ndarray], seed: int):
+        self.groups = [np.asarray(g, dtype=np.int64) for g in groups if len(g) >= 2]
+        self.seed = seed
+
+    @classmethod
+    def from_marker_tables(
+        cls,
+        tables: Sequence[str | os.PathLike],
+        indexes: Sequence[str | os.PathLike],
+        source: MatrixSource,
+        rows: np.ndarray,
+        seed: int,
+    ) -> CannotLinks:
+        """The groups among the global ``rows`` of ``source``, from one marker table
+        (``kmervae markers``) and one contig index per feature matrix, in its order."""
+        from kmervae.features.matrix import read_contig_index
+        from kmervae.markers.quality import read_marker_table
+
+        for what, paths in (("marker tables", tables), ("contig indexes", indexes)):
+            if len(paths) != len(source.paths):
+                raise InputError(
+                    paths[0] if paths else f"--{what.split()[0]}",
+                    f"{len(paths)} {what} for {len(source.paths)} feature matrices; give "
+                    "one per feature matrix, in the same order",
+                )
+        allowed = np.zeros(source.n_rows, dtype=bool)
+        allowed[rows] = True
+        carriers: dict[str, set[int]] = {}
+        for f, (table_path, index_path) in enumerate(zip(tables, indexes, strict=True)):
+            names, _ = read_contig_index(index_path)
+            if len(names) != source.n_rows_per_file[f]:
+                raise InputError(
+                    index_path,
+                    f"lists {len(names)} contigs, but {source.paths[f]} holds "
+                    f"{source.n_rows_per_file[f]} rows",
+                )
+            row_of = {name: int(source.row_starts[f]) + i for i, name in enumerate(names)}
+            for contig, hits in read_marker_table(table_path).hits.items():
+                row = row_of.get(contig)
+                if row is None:
+                    raise InputError(table_path, f"contig not in {index_path}", contig)
+                if allowed[row]:
+                    for _, marker in hits:
+                        carriers.setdefault(marker, set()).add(row)
+        return cls([np.array(sorted(carriers[m])) for m in sorted(carriers)], seed)
+
+    @property
+    def n_pairs(self) -> int:
+        return sum(len(g) * (len(g) - 1) // 2 for g in self.groups)
+
+    def draw(self, epoch: int, idx: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (ascending) and, for each, the index of its group in this draw."""
+        rng = np.random.default_rng([self.seed, _CANNOT_LINK_STREAM, epoch, idx])
+        picked = rng.choice(
+            len(self.groups), min(CANNOT_LINK_GROUPS, len(self.groups)), replace=False
+        )
+        rows, labels = [], []
+        for label, g in enumerate(picked.tolist()):
+            group = self.groups[g]
+            take = rng.choice(group, min(CANNOT_LINK_GROUP_SIZE, len(group)), replace=False)
+            rows.append(take)
+            labels.append(np.full(len(take), label, dtype=np.int32))
+        rows, labels = np.concatenate(rows), np.concatenate(labels)
+        # a contig with two drawn markers appears twice: both copies push apart their groups
+        order = np.argsort(rows, kind="stable")
+        return rows[order], labels[order]
+
+
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded split of ``range(n_rows)`` into ascending train and validation indices."""
     n_val = round(n_rows * val_fraction)
@@ -245,9 +331,12 @@ class _BatchesBase:
     out of order and at the same time give the same batches, and so the same model.
     """
 
-    def _init(self, source, rows, batch_size, shuffle, seed, drop_remainder, views=None):
+    def _init(
+        self, source, rows, batch_size, shuffle, seed, drop_remainder, views=None, links=None
+    ):
         self.source = source
         self.views = views
+        self.links = links
         self._picks = None
         self._picks_epoch = None
         self.rows = np.asarray(rows, dtype=np.int64)
@@ -300,6 +389,10 @@ class _BatchesBase:
         batch = self.source.read(rows)
         if self.views is not None:
             batch = (batch, self.views.read(rows, self._view_picks(rows)))
+        if self.links is not None:
+            link_rows, groups = self.links.draw(self.epoch, idx)
+            parts = batch if isinstance(batch, tuple) else (batch,)
+            batch = (*parts, self.source.read(link_rows), groups)
         self.load_seconds += time.perf_counter() - t0
         self.batches_loaded += 1
         return (batch,)
@@ -310,15 +403,28 @@ class _BatchesBase:
         pass
 
 
-def make_batches(source, rows, batch_size, *, shuffle, seed, drop_remainder, workers=1, views=None):
+def make_batches(
+    source,
+    rows,
+    batch_size,
+    *,
+    shuffle,
+    seed,
+    drop_remainder,
+    workers=1,
+    views=None,
+    links=None,
+):
     """A ``keras.utils.PyDataset`` yielding ``(raw_rows,)`` batches of ``rows``, or
-    ``((raw_rows, one_view_of_each),)`` with a :class:`ViewSource`."""
+    ``((raw_rows, one_view_of_each),)`` with a :class:`ViewSource`; with
+    :class:`CannotLinks`, the batch's tuple ends with the raw rows of a cannot-link draw
+    and their group labels."""
     PyDataset = _import_pydataset()
 
     class RowBatches(_BatchesBase, PyDataset):
         def __init__(self):
             PyDataset.__init__(self, workers=workers, use_multiprocessing=False)
-            self._init(source, rows, batch_size, shuffle, seed, drop_remainder, views)
+            self._init(source, rows, batch_size, shuffle, seed, drop_remainder, views, links)
 
     return RowBatches()
 

@@ -298,6 +298,21 @@ def info_nce(z_a, z_b, temperature: float):
     return 0.5 * (ops.mean(a_to_b) + ops.mean(b_to_a))
 
 
+def cannot_link_loss(z, groups, center, margin: float):
+    """How far the cosine similarities of rows of ``z`` with the same label in
+    ``groups`` (contigs that carry one single-copy marker gene) exceed ``margin``: summed
+    over each row's partners, averaged over the rows, so a pair that is too close is
+    pushed apart as strongly however many pairs are already apart. Rows are compared
+    after subtracting ``center``, as the clustering compares centred embeddings."""
+    z = z - center
+    z = z / ops.sqrt(ops.sum(ops.square(z), axis=1, keepdims=True) + 1e-12)
+    similarity = ops.matmul(z, ops.transpose(z))
+    same = ops.cast(ops.equal(groups[:, None], groups[None, :]), z.dtype)
+    same = same - ops.eye(ops.shape(z)[0], dtype=z.dtype)
+    excess = ops.relu(similarity - margin)
+    return ops.sum(same * excess) / ops.cast(ops.shape(z)[0], z.dtype)
+
+
 def kl_divergence(z_mean, z_log_var):
     """KL(q(z|x) || N(0, I)) summed over latent dimensions, averaged over the batch."""
     kl = -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
@@ -410,6 +425,7 @@ class KmerVAE(keras.Model):
                 "kl",
                 "cosine",
                 *(["contrastive"] if cfg.contrastive_weight > 0 else []),
+                *(["cannot_link"] if cfg.cannot_link_weight > 0 else []),
                 *(f"mse_{g}" for g in GROUP_NAMES),
             )
         }
@@ -421,10 +437,11 @@ class KmerVAE(keras.Model):
         self.built = True
 
     def call(self, x, training=False):
-        # training with views: x is (contigs, one substring view of each)
-        view = None
+        # training with views: x is (contigs, one substring view of each), and with
+        # cannot-links also (contigs of shared markers, their group labels)
+        view = links = None
         if isinstance(x, (tuple, list)):
-            x, view = x
+            x, view, *links = x
         h = self.preprocessor(x)
         target = target_from_features(h)
         if self.input_dropout is not None:
@@ -441,6 +458,9 @@ class KmerVAE(keras.Model):
         }
         if view is not None:
             out["z_view"] = self.encoder(self.preprocessor(view), training=training)[0]
+        if links:
+            link_x, out["link_groups"] = links
+            out["z_link"] = self.encoder(self.preprocessor(link_x), training=training)[0]
         return out
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -457,6 +477,13 @@ class KmerVAE(keras.Model):
             nce = info_nce(y_pred["z_mean"], y_pred["z_view"], cfg.contrastive_temperature)
             total = total + cfg.contrastive_weight * nce
             self.trackers["contrastive"].update_state(nce)
+        if "z_link" in y_pred:
+            center = ops.stop_gradient(ops.mean(y_pred["z_mean"], axis=0))
+            links = cannot_link_loss(
+                y_pred["z_link"], y_pred["link_groups"], center, cfg.cannot_link_margin
+            )
+            total = total + cfg.cannot_link_weight * links
+            self.trackers["cannot_link"].update_state(links)
         for loss in self.losses:
             total = total + loss
         self.trackers["reconstruction"].update_state(rec)

@@ -44,6 +44,7 @@ from kmervae.npyio import atomic_path
 from kmervae.provenance import provenance, write_json_atomic
 from kmervae.vae.config import VAEConfig
 from kmervae.vae.data import (
+    CannotLinks,
     MatrixSource,
     RunningMoments,
     ViewSource,
@@ -68,6 +69,7 @@ METRICS = (
 HISTORY_COLUMNS = (
     "epoch",
     *METRICS,
+    "cannot_link",  # training batches only: validation batches draw no cannot-links
     *(f"val_{m}" for m in METRICS),
     "kl_weight",
     "learning_rate",
@@ -132,12 +134,20 @@ def kl_weight_at(cfg: VAEConfig, epoch: int) -> float:
     return float(cfg.beta) * min(1.0, epoch / cfg.kl_warmup_epochs)
 
 
-def _fingerprint(cfg: VAEConfig, source: MatrixSource, views: ViewSource | None) -> str:
+def _fingerprint(cfg: VAEConfig, data: TrainingData) -> str:
     d = cfg.to_dict()
     d.pop("epochs")  # more epochs may be asked for when resuming
-    data = {"data": source.describe(), "views": views.describe() if views else None}
+    data = {
+        "data": data.source.describe(),
+        "views": data.views.describe() if data.views else None,
+        "markers": [_file_digest(p) for p in data.marker_files],
+    }
     blob = json.dumps({"config": d, **data}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _export_copy(model: KmerVAE) -> KmerVAE:
@@ -263,7 +273,8 @@ class CheckpointAndRecord(keras.callbacks.Callback):
             row[f"{v}mse_gc"],
             row[f"{v}kl"],
             row["kl_weight"],
-            f"; InfoNCE {row[f'{v}contrastive']:.4g}" if f"{v}contrastive" in row else "",
+            (f"; InfoNCE {row[f'{v}contrastive']:.4g}" if f"{v}contrastive" in row else "")
+            + (f"; cannot-link {row['cannot_link']:.4g}" if "cannot_link" in row else ""),
             row["learning_rate"],
             row["seconds"],
             row["load_seconds"],
@@ -320,6 +331,8 @@ class TrainingData:
     views: ViewSource | None
     train_rows: np.ndarray
     val_rows: np.ndarray
+    links: CannotLinks | None = None
+    marker_files: tuple[Path, ...] = ()
 
     def close(self) -> None:
         self.source.close()
@@ -328,10 +341,16 @@ class TrainingData:
 
 
 def open_training_data(
-    features: Sequence[str | os.PathLike], views: Sequence[str | os.PathLike], cfg: VAEConfig
+    features: Sequence[str | os.PathLike],
+    views: Sequence[str | os.PathLike],
+    cfg: VAEConfig,
+    markers: Sequence[str | os.PathLike] = (),
+    indexes: Sequence[str | os.PathLike] = (),
 ) -> TrainingData:
     """Open the matrices (and the views, if the contrastive term needs them); choose the
-    training contigs (at most ``cfg.contigs_per_sample`` of each matrix) and split them."""
+    training contigs (at most ``cfg.contigs_per_sample`` of each matrix) and split them;
+    with the cannot-link term, group the training contigs by the markers they carry
+    (``markers`` and ``indexes``: a marker table and a contig index per matrix)."""
     source = MatrixSource(features)
     subsets = [
         sample_training_rows(cfg, source.lengths(f), len(source.paths))
@@ -359,7 +378,28 @@ def open_training_data(
         len(train_at),
         len(val_at),
     )
-    return TrainingData(source, view_source, rows[train_at], rows[val_at])
+    data = TrainingData(source, view_source, rows[train_at], rows[val_at])
+    if cfg.uses_markers:
+        if not markers:
+            raise KmervaeError(
+                "cannot_link_weight > 0 needs the marker tables of the training samples "
+                "and their contig indexes (kmervae markers; --markers, --index), or set "
+                "cannot_link_weight to 0"
+            )
+        data.links = CannotLinks.from_marker_tables(
+            markers, indexes, source, data.train_rows, cfg.seed
+        )
+        data.marker_files = tuple(Path(p) for p in (*markers, *indexes))
+        if not data.links.groups:
+            log.warning("no marker is carried by two training contigs: no cannot-links")
+            data.links = None
+        else:
+            log.info(
+                "cannot-links: %d markers carried by 2 or more training contigs, %d pairs",
+                len(data.links.groups),
+                data.links.n_pairs,
+            )
+    return data
 
 
 def read_checkpoint(
@@ -432,6 +472,7 @@ def training_batches(cfg: VAEConfig, data: TrainingData):
         drop_remainder=True,
         workers=cfg.loader_workers,
         views=data.views,
+        links=data.links,
     )
     if not len(data.val_rows):
         return train_batches, None
@@ -530,6 +571,8 @@ def train(
     config: VAEConfig | None = None,
     *,
     views: Sequence[str | os.PathLike] = (),
+    markers: Sequence[str | os.PathLike] = (),
+    indexes: Sequence[str | os.PathLike] = (),
     restart: bool = False,
     discard_stale: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -540,7 +583,9 @@ def train(
     """Train a VAE on the feature matrices ``features``; write outputs to ``outdir``.
 
     ``views`` are the substring-view matrices of the same contigs (kmervae.features.views), one
-    per feature matrix; the contrastive term needs them.
+    per feature matrix; the contrastive term needs them. ``markers`` and ``indexes``
+    are the marker tables (kmervae markers) and contig indexes of the same samples; the
+    cannot-link term needs them.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
     data (unless ``restart``); one of another config or data is an error, or deleted with
@@ -552,9 +597,9 @@ def train(
     ckpt_dir = outdir / CHECKPOINT_DIR
     # first: the model's initial weights come from this seed
     set_determinism(cfg.seed, cfg.deterministic)
-    data = open_training_data(features, views, cfg)
+    data = open_training_data(features, views, cfg, markers, indexes)
     try:
-        fingerprint = _fingerprint(cfg, data.source, data.views)
+        fingerprint = _fingerprint(cfg, data)
         state = read_checkpoint(ckpt_dir, fingerprint, restart, discard_stale)
         model, initial_epoch, history = prepare_model(cfg, data, state, ckpt_dir)
         history, stopped = fit_epochs(
@@ -608,6 +653,8 @@ def write_outputs(
             n_contigs=data.source.n_rows,
             n_train=len(data.train_rows),
             n_val=len(data.val_rows),
+            marker_tables=[str(p.resolve()) for p in data.marker_files] or None,
+            cannot_link_pairs=data.links.n_pairs if data.links else None,
             epochs_completed=len(history),
             resumed_from_epoch=initial_epoch or None,
             stopped_early=stopped,
