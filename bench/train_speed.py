@@ -17,6 +17,12 @@ from memory (no reading at all); 1 - t_memory / t_disk then estimates the real w
     .venv/bin/python bench/train_speed.py                 # 10 k and 100 k, 2 epochs
     .venv/bin/python bench/train_speed.py --sizes 10000 --plain   # without the contrastive term
     .venv/bin/python bench/train_speed.py --sizes 10000 --epochs 3 --measure-wait
+    .venv/bin/python bench/train_speed.py --sizes 10000 --epochs 4 --cannot-links
+
+``--cannot-links`` adds the marker cannot-link term (``cannot_link_weight`` 100, margin
+0.5) with a made-up marker table of 120 markers on 20 random contigs each (the tune
+communities have 118 markers on 2 or more training contigs): its cost is the extra rows
+each batch embeds, whatever contigs they are.
 """
 
 from __future__ import annotations
@@ -52,6 +58,27 @@ def random_view_sequences(matrix: Path) -> Path:
     return path
 
 
+def random_marker_table(matrix: Path) -> tuple[Path, Path]:
+    """A contig index and a marker table of 120 markers on 20 random contigs each, for
+    the contigs of ``matrix`` (once)."""
+    import numpy as np
+
+    from kmervae.npyio import MatrixReader
+
+    index = matrix.with_name(matrix.stem + ".contigs.tsv")
+    table = matrix.with_name(matrix.stem + ".markers.tsv")
+    if not table.exists():
+        n = len(MatrixReader(matrix))
+        index.write_text("contig\tlength\n" + "".join(f"c{i}\t1000\n" for i in range(n)))
+        rng = np.random.default_rng(0)
+        hits = [(int(c), m) for m in range(120) for c in rng.choice(n, 20, replace=False)]
+        table.write_text(
+            "#set\tbacteria_71\t71\ncontig\tgene\tmarker\tscore\tset\tcoverage\n"
+            + "".join(f"c{c}\tc{c}_1\tM{m}\t50.0\tbacteria_71\t1.000\n" for c, m in hits)
+        )
+    return index, table
+
+
 def child(args) -> None:
     """Train on one matrix; print a JSON line with the per-epoch timings."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -84,12 +111,19 @@ def child(args) -> None:
         early_stopping_patience=0,
         max_train_contigs=0,  # every contig: this measures the rate per contig
         **({"contrastive_weight": 0.0} if args.plain else {}),
+        **({"cannot_link_weight": 100.0, "cannot_link_margin": 0.5} if args.cannot_links else {}),
     )
+    markers = {}
+    if args.cannot_links:
+        index, table = random_marker_table(Path(args.matrix))
+        markers = {"markers": [table], "indexes": [index]}
     # the synthetic matrix has no FASTA: its contigs' views are counted from random bases
     # of the contigs' lengths, the same counting work as real ones
     views = [] if args.plain else [random_view_sequences(Path(args.matrix))]
     t0 = time.perf_counter()
-    result = train([args.matrix], args.outdir, cfg, views=views, restart=True, plots=False)
+    result = train(
+        [args.matrix], args.outdir, cfg, views=views, restart=True, plots=False, **markers
+    )
     total = time.perf_counter() - t0
     prov = json.loads((Path(args.outdir) / "provenance.json").read_text())
     n_train = prov["n_train"]
@@ -131,6 +165,8 @@ def run_child(matrix: Path, outdir: Path, args, in_memory=False) -> dict:
         cmd.append("--in-memory")
     if args.plain:
         cmd.append("--plain")
+    if args.cannot_links:
+        cmd.append("--cannot-links")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -169,6 +205,11 @@ def main() -> None:
     p.add_argument("--measure-wait", action="store_true")
     p.add_argument(
         "--plain", action="store_true", help="contrastive_weight 0 (the seed's plain VAE)"
+    )
+    p.add_argument(
+        "--cannot-links",
+        action="store_true",
+        help="with the marker cannot-link term (a made-up marker table)",
     )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)
