@@ -15,7 +15,7 @@ CODE_MAP = re.search(r"## Code map\n\n```text\n(.*?)```", README, flags=re.S).gr
 #: stage -> the kmervae subpackages it may import (besides itself and the shared modules)
 ALLOWED = {
     "features": set(),
-    "vae": {"features"},
+    "vae": {"features", "markers"},
     "markers": {"features"},
     "binning": {"features", "markers"},
 }

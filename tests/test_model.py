@@ -324,6 +324,7 @@ def test_cannot_link_term_enters_the_loss_with_its_weight():
             **TINY.to_dict(),
             "contrastive_weight": 1.0,
             "cannot_link_weight": 4.0,
+            "cannot_link_margin": 0.0,
             "length_weighting": "none",
         }
     )
@@ -338,10 +339,15 @@ def test_cannot_link_term_enters_the_loss_with_its_weight():
     with_links = float(model.compute_loss(y_pred={**y_pred, **links}))
     # (1 - 0) from each of the 2 rows, over 2 rows, times the weight
     assert with_links - plain == pytest.approx(4.0, abs=2e-3)
-    # the model embeds the cannot-link rows when called with them
+    # the model embeds the cannot-link rows when called with them, after the views or,
+    # without the contrastive term, right after the contigs
     x, _ = synthetic_features(6, seed=2)
     out = model((x, x, x[::-1], np.zeros(6, "int32")), training=False)
     np.testing.assert_allclose(out["z_link"], out["z_mean"][::-1], rtol=1e-5, atol=1e-6)
+    assert "z_view" in out
+    out = model((x, x[::-1], np.zeros(6, "int32")), training=False)
+    np.testing.assert_allclose(out["z_link"], out["z_mean"][::-1], rtol=1e-5, atol=1e-6)
+    assert "z_view" not in out
 
 
 @pytest.mark.parametrize("loss", ["sum", "group_balanced"])

@@ -546,6 +546,15 @@ def test_cannot_link_groups_come_from_the_marker_tables_of_the_allowed_rows(matr
         frozenset({3, 20, 251}),
         frozenset({5, 252, 257}),
     }
+    # a batch without views: its rows, then the draw's rows and labels
+    batches = make_batches(source, allowed, 64, shuffle=True, seed=3, drop_remainder=True,
+                           links=links)  # fmt: skip
+    batches.set_epoch(2)
+    ((rows_of_batch, link_x, link_groups),) = batches[1]
+    draw_rows, draw_labels = links.draw(2, 1)
+    assert len(rows_of_batch) == 64
+    np.testing.assert_array_equal(link_x, source.read(draw_rows))
+    np.testing.assert_array_equal(link_groups, draw_labels)
     # a table naming a contig its matrix does not hold
     bad = _write_marker_table(tmp_path / "bad.tsv", [("a3", "M1"), ("nowhere", "M1")])
     with pytest.raises(InputError, match=r"bad\.tsv.*nowhere.*contig not in"):

@@ -117,11 +117,11 @@ class VAEConfig:
     view_min_length: int = 1000
     """Views are at least this long (bp), or the whole contig if it is shorter."""
     cannot_link_weight: float = 0.0
-    """Weight of the marker cannot-link term: every batch also holds groups of training
+    """Weight of the marker cannot-link term: every batch also embeds groups of training
     contigs that carry the same single-copy marker gene (so almost surely come from
     different genomes), and the cosine similarity of two of them above
     cannot_link_margin is penalised (0 = off; > 0 needs the samples' marker tables)."""
-    cannot_link_margin: float = 0.0
+    cannot_link_margin: float = 0.5
     """Cosine similarity above which two contigs of one marker are pushed apart."""
     beta: float = 1.0
     """Weight of the KL term (beta-VAE)."""
@@ -221,8 +221,6 @@ class VAEConfig:
             bad("contrastive_weight must be >= 0 and contrastive_temperature > 0")
         if self.cannot_link_weight < 0 or not -1 <= self.cannot_link_margin < 1:
             bad("cannot_link_weight must be >= 0 and cannot_link_margin in [-1, 1)")
-        if self.cannot_link_weight > 0 and self.contrastive_weight == 0:
-            bad("cannot_link_weight > 0 needs the contrastive term (contrastive_weight > 0)")
         try:
             self.view_spec().check()
         except ValueError as err:

@@ -437,11 +437,15 @@ class KmerVAE(keras.Model):
         self.built = True
 
     def call(self, x, training=False):
-        # training with views: x is (contigs, one substring view of each), and with
-        # cannot-links also (contigs of shared markers, their group labels)
+        # training: x is (contigs, one substring view of each) with the contrastive
+        # term, followed by (contigs of shared markers, their group labels) with the
+        # cannot-link term
         view = links = None
         if isinstance(x, (tuple, list)):
-            x, view, *links = x
+            x, *rest = x
+            if len(rest) % 2:
+                view, *rest = rest
+            links = rest
         h = self.preprocessor(x)
         target = target_from_features(h)
         if self.input_dropout is not None:
