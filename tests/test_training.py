@@ -615,4 +615,5 @@ def test_cannot_link_training_pushes_contigs_of_one_marker_apart(demo_with_views
     assert all(np.isfinite(row["cannot_link"]) for row in runs[0].history)
     record = json.loads((runs[0].outdir / "provenance.json").read_text())
     assert record["cannot_link_pairs"] == 10 * 10
+    assert record["marker_tables"] == [str(table.resolve())]
     assert "cannot_link" in read_history(runs[0].outdir / "history.tsv")[0]

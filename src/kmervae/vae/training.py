@@ -137,12 +137,12 @@ def kl_weight_at(cfg: VAEConfig, epoch: int) -> float:
 def _fingerprint(cfg: VAEConfig, data: TrainingData) -> str:
     d = cfg.to_dict()
     d.pop("epochs")  # more epochs may be asked for when resuming
-    data = {
+    inputs = {
         "data": data.source.describe(),
         "views": data.views.describe() if data.views else None,
-        "markers": [_file_digest(p) for p in data.marker_files],
+        "markers": [_file_digest(p) for p in (*data.marker_tables, *data.contig_indexes)],
     }
-    blob = json.dumps({"config": d, **data}, sort_keys=True)
+    blob = json.dumps({"config": d, **inputs}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -332,7 +332,8 @@ class TrainingData:
     train_rows: np.ndarray
     val_rows: np.ndarray
     links: CannotLinks | None = None
-    marker_files: tuple[Path, ...] = ()
+    marker_tables: tuple[Path, ...] = ()  # with the cannot-link term only
+    contig_indexes: tuple[Path, ...] = ()
 
     def close(self) -> None:
         self.source.close()
@@ -389,7 +390,8 @@ def open_training_data(
         data.links = CannotLinks.from_marker_tables(
             markers, indexes, source, data.train_rows, cfg.seed
         )
-        data.marker_files = tuple(Path(p) for p in (*markers, *indexes))
+        data.marker_tables = tuple(Path(p) for p in markers)
+        data.contig_indexes = tuple(Path(p) for p in indexes)
         if not data.links.groups:
             log.warning("no marker is carried by two training contigs: no cannot-links")
             data.links = None
@@ -653,7 +655,7 @@ def write_outputs(
             n_contigs=data.source.n_rows,
             n_train=len(data.train_rows),
             n_val=len(data.val_rows),
-            marker_tables=[str(p.resolve()) for p in data.marker_files] or None,
+            marker_tables=[str(p.resolve()) for p in data.marker_tables] or None,
             cannot_link_pairs=data.links.n_pairs if data.links else None,
             epochs_completed=len(history),
             resumed_from_epoch=initial_epoch or None,
