@@ -63,6 +63,8 @@ def random_marker_table(matrix: Path) -> tuple[Path, Path]:
     the contigs of ``matrix`` (once)."""
     import numpy as np
 
+    from kmervae.markers.quality import set_header
+    from kmervae.markers.search import HITS_HEADER
     from kmervae.npyio import MatrixReader
 
     index = matrix.with_name(matrix.stem + ".contigs.tsv")
@@ -73,7 +75,8 @@ def random_marker_table(matrix: Path) -> tuple[Path, Path]:
         rng = np.random.default_rng(0)
         hits = [(int(c), m) for m in range(120) for c in rng.choice(n, 20, replace=False)]
         table.write_text(
-            "#set\tbacteria_71\t71\ncontig\tgene\tmarker\tscore\tset\tcoverage\n"
+            set_header([("bacteria_71", 71)])
+            + HITS_HEADER
             + "".join(f"c{c}\tc{c}_1\tM{m}\t50.0\tbacteria_71\t1.000\n" for c, m in hits)
         )
     return index, table

@@ -513,8 +513,11 @@ def _write_index(path: Path, names: list[str]) -> Path:
 
 
 def _write_marker_table(path: Path, hits: list[tuple[str, str]]) -> Path:
+    from kmervae.markers.quality import set_header
+    from kmervae.markers.search import HITS_HEADER
+
     rows = "".join(f"{c}\t{c}_1\t{m}\t50.0\tbacteria_71\t1.000\n" for c, m in hits)
-    path.write_text("#set\tbacteria_71\t71\ncontig\tgene\tmarker\tscore\tset\tcoverage\n" + rows)
+    path.write_text(set_header([("bacteria_71", 71)]) + HITS_HEADER + rows)
     return path
 
 
