@@ -63,6 +63,7 @@ def random_marker_table(matrix: Path) -> tuple[Path, Path]:
     the contigs of ``matrix`` (once)."""
     import numpy as np
 
+    from kmervae.features.matrix import INDEX_HEADER
     from kmervae.markers.quality import set_header
     from kmervae.markers.search import HITS_HEADER
     from kmervae.npyio import MatrixReader
@@ -71,7 +72,7 @@ def random_marker_table(matrix: Path) -> tuple[Path, Path]:
     table = matrix.with_name(matrix.stem + ".markers.tsv")
     if not table.exists():
         n = len(MatrixReader(matrix))
-        index.write_text("contig\tlength\n" + "".join(f"c{i}\t1000\n" for i in range(n)))
+        index.write_text(INDEX_HEADER + "".join(f"c{i}\t1000\n" for i in range(n)))
         rng = np.random.default_rng(0)
         hits = [(int(c), m) for m in range(120) for c in rng.choice(n, 20, replace=False)]
         table.write_text(

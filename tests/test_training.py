@@ -508,7 +508,9 @@ def test_a_training_budget_trains_on_its_share_with_the_views_command_s_sequence
 
 # --------------------------------------------------------------------------- cannot-links
 def _write_index(path: Path, names: list[str]) -> Path:
-    path.write_text("contig\tlength\n" + "".join(f"{n}\t1000\n" for n in names))
+    from kmervae.features.matrix import INDEX_HEADER
+
+    path.write_text(INDEX_HEADER + "".join(f"{n}\t1000\n" for n in names))
     return path
 
 

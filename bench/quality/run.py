@@ -266,10 +266,9 @@ def run_kmervae(
 ) -> dict:
     """The whole workflow on the community with ``vae: {epochs, seed: train_seed}`` (and
     ``max_train_contigs`` and ``vae_settings`` when given; otherwise the VAE defaults).
-    With ``first`` (the
-    result of the first training seed's run) the features and marker genes are copied from
-    that run instead of being computed again: its wall time is then the rest of the
-    workflow (training, embedding, clustering, bins, plots, evaluation)."""
+    With ``first`` (the result of the first training seed's run) the features and marker
+    genes are copied from that run instead of being computed again: its wall time is then
+    the rest of the workflow (training, embedding, clustering, bins, plots, evaluation)."""
     tag = kmervae_tag(epochs, train_seed, max_train_contigs, vae_settings)
     run = out / "runs" / comm["name"] / tag
     sample = comm["name"]

@@ -276,14 +276,23 @@ class CannotLinks:
                     f"lists {len(names)} contigs, but {source.paths[f]} holds "
                     f"{source.n_rows_per_file[f]} rows",
                 )
-            row_of = {name: int(source.row_starts[f]) + i for i, name in enumerate(names)}
-            for contig, hits in read_marker_table(table_path).hits.items():
-                row = row_of.get(contig)
-                if row is None:
-                    raise InputError(table_path, f"contig not in {index_path}", contig)
+            # the index is walked once against the (small) table's contigs: no lookup of
+            # every contig of a large sample is built
+            hits_of = read_marker_table(table_path).hits
+            found = 0
+            for i, name in enumerate(names):
+                hits = hits_of.get(name)
+                if hits is None:
+                    continue
+                found += 1
+                row = int(source.row_starts[f]) + i
                 if allowed[row]:
                     for _, marker in hits:
                         carriers.setdefault(marker, set()).add(row)
+            if found < len(hits_of):
+                known = set(names)
+                missing = next(c for c in hits_of if c not in known)
+                raise InputError(table_path, f"contig not in {index_path}", missing)
         return cls([np.array(sorted(carriers[m])) for m in sorted(carriers)], seed)
 
     @property
