@@ -26,6 +26,7 @@ from kmervae.vae.model import (
     kl_divergence,
     length_weights,
     load_vae,
+    nearest_mask,
     reconstruction_group_balanced,
     reconstruction_sum,
     transform_features,
@@ -267,6 +268,75 @@ def test_info_nce_by_hand():
     assert float(info_nce(x.astype("float32"), y.astype("float32"), 0.3)) == pytest.approx(
         (rows.mean() + cols.mean()) / 2, rel=1e-5
     )
+
+
+def test_nearest_mask_against_brute_force():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(9, 5)).astype("float32")
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    similarity = u @ u.T
+    np.fill_diagonal(similarity, -np.inf)
+    for k in (1, 3):
+        expected = np.zeros((9, 9))
+        for i, row in enumerate(similarity):
+            expected[i, np.argsort(-row)[:k]] = 1
+        expected = np.maximum(expected, expected.T)
+        np.testing.assert_array_equal(np.asarray(nearest_mask(x, k)), expected)
+    # a batch of k rows or fewer: every other row is a neighbour
+    np.testing.assert_array_equal(np.asarray(nearest_mask(x[:3], 8)), 1 - np.eye(3))
+
+
+def test_info_nce_skips_the_masked_negatives():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    skip = np.zeros((5, 5))
+    skip[0, 3] = skip[3, 0] = skip[1, 2] = skip[2, 1] = 1
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
+    logits = xn @ yn.T / 0.4
+    kept = np.exp(logits) * (1 - skip)  # skipped pairs leave both directions' sums
+    rows = np.log(kept.sum(1)) - np.diag(logits)
+    cols = np.log(kept.sum(0)) - np.diag(logits)
+    got = info_nce(x.astype("float32"), y.astype("float32"), 0.4, skip.astype("float32"))
+    assert float(got) == pytest.approx((rows.mean() + cols.mean()) / 2, rel=1e-5)
+    # nothing skipped: the plain loss
+    plain = info_nce(x.astype("float32"), y.astype("float32"), 0.4)
+    assert float(info_nce(x.astype("float32"), y.astype("float32"), 0.4, 0 * skip)) == (
+        pytest.approx(float(plain), rel=1e-6)
+    )
+
+
+def test_skip_nearest_leaves_the_tnf_neighbours_out_of_the_contrastive_term():
+    cfg = VAEConfig(
+        **{
+            **TINY.to_dict(),
+            "contrastive_weight": 1.0,
+            "contrastive_temperature": 1.0,
+            "contrastive_skip_nearest": 1,
+            "length_weighting": "none",
+        }
+    )
+    model = build_vae(cfg)
+    rng = np.random.default_rng(6)
+    target = np.zeros((3, N_TARGET), dtype="float32")
+    recon = np.ones_like(target)
+    # contigs 0 and 1 share their tetranucleotide profile (0 is the only neighbour of 1
+    # and 1 of 0); contig 2's nearest is 0 (cosine 0.6 against -0.8)
+    profile = rng.normal(size=136)
+    other = rng.normal(size=136)
+    other -= profile * (other @ profile) / (profile @ profile)
+    other *= np.linalg.norm(profile) / np.linalg.norm(other)
+    target[0, LAYOUT.target_slice(4)] = profile
+    target[1, LAYOUT.target_slice(4)] = 2.0 * profile
+    target[2, LAYOUT.target_slice(4)] = 0.6 * profile + 0.8 * other
+    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0]], dtype="float32")
+    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
+    plain = float(model.compute_loss(y_pred=y_pred))
+    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": z}))
+    # skipped pairs: 0-1 and 0-2, so contig 0 has no negative left (its term is 0) and
+    # contigs 1 and 2 each keep the other: logsumexp([1, 0]) - 1 in both directions
+    expected = 2 * (math.log(math.e + 1) - 1) / 3
+    assert with_views - plain == pytest.approx(expected, abs=2e-3)
 
 
 def test_contrastive_term_enters_the_loss_with_its_weight():

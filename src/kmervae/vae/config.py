@@ -108,6 +108,11 @@ class VAEConfig:
     VAE as in the seed)."""
     contrastive_temperature: float = 0.5
     """Temperature of the InfoNCE cosine similarities."""
+    contrastive_skip_nearest: int = 0
+    """Negatives left out of the contrastive term: for each contig, the this many other
+    contigs of its batch whose standardised tetranucleotide frequencies are nearest to
+    its own (by cosine), as likely of the same genome (0 = every other contig is a
+    negative)."""
     views_per_contig: int = 4
     """Substring views counted per training contig (one is drawn per contig and epoch)."""
     view_min_fraction: float = 0.3
@@ -219,6 +224,8 @@ class VAEConfig:
             bad("kl_warmup_epochs and early_stopping_patience must be >= 0")
         if self.contrastive_weight < 0 or not self.contrastive_temperature > 0:
             bad("contrastive_weight must be >= 0 and contrastive_temperature > 0")
+        if not 0 <= self.contrastive_skip_nearest < self.batch_size - 1:
+            bad("contrastive_skip_nearest must be >= 0 and below batch_size - 1")
         if self.cannot_link_weight < 0 or not -1 <= self.cannot_link_margin < 1:
             bad("cannot_link_weight must be >= 0 and cannot_link_margin in [-1, 1)")
         try:

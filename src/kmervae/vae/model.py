@@ -282,16 +282,37 @@ def cosine_loss(target, reconstruction, eps: float = 1e-8):
     return ops.mean(1.0 - dot / (norms + eps))
 
 
-def info_nce(z_a, z_b, temperature: float):
+def unit_rows(x):
+    """Rows scaled to unit length (a zero row stays zero)."""
+    return x / ops.sqrt(ops.sum(ops.square(x), axis=1, keepdims=True) + 1e-12)
+
+
+def nearest_mask(x, k: int):
+    """1.0 where row j is one of the ``k`` rows nearest to row i by cosine (i != j), or
+    row i one of row j's: symmetric, 0.0 on the diagonal. A batch of ``k`` rows or
+    fewer (the last validation batch) has every other row as a neighbour."""
+    u = unit_rows(x)
+    n = ops.shape(x)[0]
+    eye = ops.eye(n, dtype=x.dtype)
+    similarity = ops.matmul(u, ops.transpose(u)) - 3.0 * eye  # never its own neighbour
+    _, nearest = ops.top_k(similarity, k=ops.minimum(k, n - 1))
+    mask = ops.sum(ops.one_hot(nearest, n, dtype=x.dtype), axis=1)
+    return ops.maximum(mask, ops.transpose(mask))
+
+
+def info_nce(z_a, z_b, temperature: float, skip=None):
     """Symmetric InfoNCE of paired rows: row i of ``z_a`` and row i of ``z_b`` are two
-    views of one contig, every other row of the batch a negative.
+    views of one contig, every other row of the batch a negative, except where
+    ``skip[i, j]`` is 1 (a symmetric 0/1 matrix, 0 on the diagonal).
 
     Rows are compared by cosine similarity divided by ``temperature``; the loss is the
     cross-entropy of finding the partner, averaged over both directions and the batch.
     """
-    a = z_a / ops.sqrt(ops.sum(ops.square(z_a), axis=1, keepdims=True) + 1e-12)
-    b = z_b / ops.sqrt(ops.sum(ops.square(z_b), axis=1, keepdims=True) + 1e-12)
+    a = unit_rows(z_a)
+    b = unit_rows(z_b)
     logits = ops.matmul(a, ops.transpose(b)) / temperature
+    if skip is not None:
+        logits = logits - 1e9 * skip
     diagonal = ops.diagonal(logits)
     a_to_b = ops.logsumexp(logits, axis=1) - diagonal
     b_to_a = ops.logsumexp(logits, axis=0) - diagonal
@@ -304,8 +325,7 @@ def cannot_link_loss(z, groups, center, margin: float):
     over each row's partners, averaged over the rows, so a pair that is too close is
     pushed apart as strongly however many pairs are already apart. Rows are compared
     after subtracting ``center``, as the clustering compares centred embeddings."""
-    z = z - center
-    z = z / ops.sqrt(ops.sum(ops.square(z), axis=1, keepdims=True) + 1e-12)
+    z = unit_rows(z - center)
     similarity = ops.matmul(z, ops.transpose(z))
     same = ops.cast(ops.equal(groups[:, None], groups[None, :]), z.dtype)
     same = same - ops.eye(ops.shape(z)[0], dtype=z.dtype)
@@ -478,7 +498,11 @@ class KmerVAE(keras.Model):
         if cfg.cosine_weight > 0:
             total = total + cfg.cosine_weight * cos
         if "z_view" in y_pred:
-            nce = info_nce(y_pred["z_mean"], y_pred["z_view"], cfg.contrastive_temperature)
+            skip = None
+            if cfg.contrastive_skip_nearest > 0:
+                tnf = ops.stop_gradient(target[:, LAYOUT.target_slice(4)])
+                skip = nearest_mask(tnf, cfg.contrastive_skip_nearest)
+            nce = info_nce(y_pred["z_mean"], y_pred["z_view"], cfg.contrastive_temperature, skip)
             total = total + cfg.contrastive_weight * nce
             self.trackers["contrastive"].update_state(nce)
         if "z_link" in y_pred:
