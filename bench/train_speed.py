@@ -18,6 +18,7 @@ from memory (no reading at all); 1 - t_memory / t_disk then estimates the real w
     .venv/bin/python bench/train_speed.py --sizes 10000 --plain   # without the contrastive term
     .venv/bin/python bench/train_speed.py --sizes 10000 --epochs 3 --measure-wait
     .venv/bin/python bench/train_speed.py --sizes 10000 --epochs 4 --cannot-links
+    .venv/bin/python bench/train_speed.py --sizes 10000 --epochs 4 --vae contrastive_skip_nearest=8
 
 ``--cannot-links`` adds the marker cannot-link term (``cannot_link_weight`` 100, margin
 0.5) with a made-up marker table of 120 markers on 20 random contigs each (the tune
@@ -37,6 +38,7 @@ from pathlib import Path
 
 # vae_testdata (synthetic feature rows) lives with the tests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from vae_options import vae_settings
 
 
 def random_view_sequences(matrix: Path) -> Path:
@@ -116,6 +118,7 @@ def child(args) -> None:
         max_train_contigs=0,  # every contig: this measures the rate per contig
         **({"contrastive_weight": 0.0} if args.plain else {}),
         **({"cannot_link_weight": 100.0, "cannot_link_margin": 0.5} if args.cannot_links else {}),
+        **json.loads(args.vae_json),
     )
     markers = {}
     if args.cannot_links:
@@ -171,6 +174,7 @@ def run_child(matrix: Path, outdir: Path, args, in_memory=False) -> dict:
         cmd.append("--plain")
     if args.cannot_links:
         cmd.append("--cannot-links")
+    cmd += ["--vae-json", json.dumps(args.vae)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -215,7 +219,15 @@ def main() -> None:
         action="store_true",
         help="with the marker cannot-link term (a made-up marker table)",
     )
+    p.add_argument(
+        "--vae",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="further VAE settings (YAML values), e.g. contrastive_skip_nearest=8",
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--vae-json", default="{}", help=argparse.SUPPRESS)
     p.add_argument("--in-memory", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--matrix", help=argparse.SUPPRESS)
     p.add_argument("--outdir", help=argparse.SUPPRESS)
@@ -223,6 +235,9 @@ def main() -> None:
     if args.child:
         child(args)
         return
+    args.vae = vae_settings(
+        p, args.vae, ("epochs", "batch_size", "loader_workers", "max_train_contigs")
+    )
 
     from vae_testdata import write_synthetic_matrix
 

@@ -56,6 +56,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO / "src"))
 
 from genomes import ADDED_TO_TUNE  # noqa: E402
+from vae_options import vae_settings  # noqa: E402
 
 DEFAULT_OUT = BENCH / ".cache" / "quality"
 SNAKEMAKE = REPO / ".venv" / "bin" / "snakemake"
@@ -905,7 +906,7 @@ def parse_args(argv=None):
         p.error(
             f"--max-train-contigs must be >= 0 (0 = every contig), got {args.max_train_contigs}"
         )
-    args.vae = vae_settings(p, args.vae)
+    args.vae = vae_settings(p, args.vae, ("epochs", "seed", "max_train_contigs"))
     if args.tiny:
         args.genomes, args.bp_per_genome, args.seeds = [3], 150_000, [1]
         args.train_seeds, args.epochs = [42], 2
@@ -916,26 +917,6 @@ def parse_args(argv=None):
         args.out = DEFAULT_OUT / "tiny" if args.tiny else DEFAULT_OUT
     args.out = args.out.resolve()
     return args
-
-
-def vae_settings(parser: argparse.ArgumentParser, pairs: list[str]) -> dict:
-    """``--vae KEY=VALUE`` pairs as a dict of YAML values, checked by VAEConfig."""
-    import yaml
-
-    from kmervae.errors import KmervaeError
-    from kmervae.vae.config import VAEConfig
-
-    settings = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key in ("epochs", "seed", "max_train_contigs"):
-            parser.error(f"--vae takes KEY=VALUE other than epochs, seed and budget: {pair!r}")
-        settings[key] = yaml.safe_load(value)
-    try:
-        VAEConfig.from_dict(settings)
-    except KmervaeError as err:
-        parser.error(f"--vae: {err}")
-    return settings
 
 
 def main(argv=None) -> int:
