@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -36,6 +37,13 @@ N_TARGET = N_FEATURES - 1
 TINY = VAEConfig(
     encoder_widths=((16, 8), (8, 4), (4, 4)), shared_widths=(16,), latent_dim=4, seed=3
 )
+
+
+def tiny_config(**changes) -> VAEConfig:
+    """TINY with ``changes`` (checked as any VAEConfig is)."""
+    return dataclasses.replace(TINY, **changes)
+
+
 ORIGINAL = VAEConfig(encoder_widths=((4096, 2048), (64, 32), (16, 8)), shared_widths=(1024, 512))
 
 
@@ -307,14 +315,11 @@ def test_info_nce_skips_the_masked_negatives():
 
 
 def test_skip_nearest_leaves_the_tnf_neighbours_out_of_the_contrastive_term():
-    cfg = VAEConfig(
-        **{
-            **TINY.to_dict(),
-            "contrastive_weight": 1.0,
-            "contrastive_temperature": 1.0,
-            "contrastive_skip_nearest": 1,
-            "length_weighting": "none",
-        }
+    cfg = tiny_config(
+        contrastive_weight=1.0,
+        contrastive_temperature=1.0,
+        contrastive_skip_nearest=1,
+        length_weighting="none",
     )
     model = build_vae(cfg)
     rng = np.random.default_rng(6)
@@ -340,13 +345,10 @@ def test_skip_nearest_leaves_the_tnf_neighbours_out_of_the_contrastive_term():
 
 
 def test_contrastive_term_enters_the_loss_with_its_weight():
-    cfg = VAEConfig(
-        **{
-            **TINY.to_dict(),
-            "contrastive_weight": 3.0,
-            "contrastive_temperature": 1.0,
-            "length_weighting": "none",  # rows weighted alike: the by-hand sums below
-        }
+    cfg = tiny_config(
+        contrastive_weight=3.0,
+        contrastive_temperature=1.0,
+        length_weighting="none",  # rows weighted alike: the by-hand sums below
     )
     model = build_vae(cfg)
     target, recon = _group_errors()
@@ -389,14 +391,11 @@ def test_cannot_link_loss_by_hand():
 
 
 def test_cannot_link_term_enters_the_loss_with_its_weight():
-    cfg = VAEConfig(
-        **{
-            **TINY.to_dict(),
-            "contrastive_weight": 1.0,
-            "cannot_link_weight": 4.0,
-            "cannot_link_margin": 0.0,
-            "length_weighting": "none",
-        }
+    cfg = tiny_config(
+        contrastive_weight=1.0,
+        cannot_link_weight=4.0,
+        cannot_link_margin=0.0,
+        length_weighting="none",
     )
     model = build_vae(cfg)
     target, recon = _group_errors()
@@ -422,14 +421,11 @@ def test_cannot_link_term_enters_the_loss_with_its_weight():
 
 @pytest.mark.parametrize("loss", ["sum", "group_balanced"])
 def test_total_loss_combines_terms(loss):
-    cfg = VAEConfig(
-        **{
-            **TINY.to_dict(),
-            "loss": loss,
-            "beta": 0.5,
-            "cosine_weight": 2.0,
-            "length_weighting": "none",  # rows weighted alike: the by-hand sums below
-        }
+    cfg = tiny_config(
+        loss=loss,
+        beta=0.5,
+        cosine_weight=2.0,
+        length_weighting="none",  # rows weighted alike: the by-hand sums below
     )
     model = build_vae(cfg)
     target, recon = _group_errors()
@@ -449,7 +445,7 @@ def test_total_loss_combines_terms(loss):
 
 
 def test_length_weighting_enters_the_total_loss():
-    cfg = VAEConfig(**{**TINY.to_dict(), "length_weighting": "linear", "length_weight_cap": 4000})
+    cfg = tiny_config(length_weighting="linear", length_weight_cap=4000)
     model = build_vae(cfg)
     target, recon = _group_errors()
     recon[1] *= 2  # row sums of squares 9,040 and 36,160
@@ -477,14 +473,11 @@ def test_model_saved_before_length_weighting_loads_as_unweighted():
     "cfg",
     [
         TINY,
-        VAEConfig(
-            **{
-                **TINY.to_dict(),
-                "hierarchical_latent": True,
-                "latent_dim": 8,
-                "input_dropout": 0.1,
-                "kmer_transform": "none",
-            }
+        tiny_config(
+            hierarchical_latent=True,
+            latent_dim=8,
+            input_dropout=0.1,
+            kmer_transform="none",
         ),
     ],
     ids=["tiny", "hierarchical-dropout-none"],
