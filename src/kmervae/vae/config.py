@@ -115,10 +115,12 @@ class VAEConfig:
     negative)."""
     views_per_contig: int = 4
     """Substring views counted per training contig (one is drawn per contig and epoch)."""
-    view_min_fraction: float = 0.3
-    """Shortest view, as a fraction of its contig's length."""
-    view_max_fraction: float = 0.8
-    """Longest view, as a fraction of its contig's length."""
+    view_min_fraction: float = 0.05
+    """Shortest view, as a fraction of its contig's length (but at least
+    ``view_min_length``): short views look like the sample's short contigs."""
+    view_max_fraction: float = 0.4
+    """Longest view, as a fraction of its contig's length (0.3 and 0.8 until
+    2026-12-05: 5 more near-complete held-out genomes with 0.05 and 0.4)."""
     view_min_length: int = 1000
     """Views are at least this long (bp), or the whole contig if it is shorter."""
     cannot_link_weight: float = 0.0
