@@ -109,7 +109,7 @@ class VAEConfig:
     contrastive_temperature: float = 0.5
     """Temperature of the InfoNCE cosine similarities."""
     contrastive_skip_nearest: int = 0
-    """Negatives left out of the contrastive term: for each contig, the this many other
+    """Negatives left out of the contrastive term: for each contig, this many other
     contigs of its batch whose standardised tetranucleotide frequencies are nearest to
     its own (by cosine), as likely of the same genome (0 = every other contig is a
     negative)."""
