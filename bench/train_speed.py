@@ -36,9 +36,10 @@ import sys
 import time
 from pathlib import Path
 
+from vae_options import vae_settings  # bench/, beside this script
+
 # vae_testdata (synthetic feature rows) lives with the tests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from vae_options import vae_settings
 
 
 def random_view_sequences(matrix: Path) -> Path:

@@ -296,8 +296,8 @@ def test_nearest_mask_against_brute_force():
 
 def test_info_nce_skips_the_masked_negatives():
     rng = np.random.default_rng(5)
-    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
-    skip = np.zeros((5, 5))
+    x, y = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
+    skip = np.zeros((5, 5), dtype="float32")
     skip[0, 3] = skip[3, 0] = skip[1, 2] = skip[2, 1] = 1
     xn = x / np.linalg.norm(x, axis=1, keepdims=True)
     yn = y / np.linalg.norm(y, axis=1, keepdims=True)
@@ -305,13 +305,11 @@ def test_info_nce_skips_the_masked_negatives():
     kept = np.exp(logits) * (1 - skip)  # skipped pairs leave both directions' sums
     rows = np.log(kept.sum(1)) - np.diag(logits)
     cols = np.log(kept.sum(0)) - np.diag(logits)
-    got = info_nce(x.astype("float32"), y.astype("float32"), 0.4, skip.astype("float32"))
+    got = info_nce(x, y, 0.4, skip)
     assert float(got) == pytest.approx((rows.mean() + cols.mean()) / 2, rel=1e-5)
     # nothing skipped: the plain loss
-    plain = info_nce(x.astype("float32"), y.astype("float32"), 0.4)
-    assert float(info_nce(x.astype("float32"), y.astype("float32"), 0.4, 0 * skip)) == (
-        pytest.approx(float(plain), rel=1e-6)
-    )
+    plain = info_nce(x, y, 0.4)
+    assert float(info_nce(x, y, 0.4, 0 * skip)) == pytest.approx(float(plain), rel=1e-6)
 
 
 def test_skip_nearest_leaves_the_tnf_neighbours_out_of_the_contrastive_term():
