@@ -495,3 +495,52 @@ def test_save_load_round_trip(tmp_path, cfg):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     np.testing.assert_array_equal(z_mean(model, x), z_mean(loaded, x))
     np.testing.assert_array_equal(z_mean(model, x), z_mean(load_vae(path), x))
+
+
+def test_debiased_info_nce_against_numpy():
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(6, 4)).astype("float32"), rng.normal(size=(6, 4)).astype("float32")
+    skip = np.zeros((6, 6), dtype="float32")
+    skip[0, 4] = skip[4, 0] = 1
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
+    t, tau = 0.5, 0.2
+
+    def one_direction(logits):
+        # Chuang et al. (2020), eq. 6, with a mask of the negatives
+        negatives = (1 - np.eye(6)) * (1 - skip)
+        pos = np.exp(np.diag(logits))
+        n = negatives.sum(1)
+        g = (np.sum(np.exp(logits) * negatives, 1) - tau * n * pos) / (1 - tau)
+        g = np.maximum(g, n * np.exp(-1 / t))
+        return np.mean(-np.log(pos / (pos + g)))
+
+    logits = xn @ yn.T / t
+    expected = (one_direction(logits) + one_direction(logits.T)) / 2
+    assert float(info_nce(x, y, t, skip, tau)) == pytest.approx(expected, rel=1e-5)
+    # debias 0 is the plain loss, and a partner far ahead of the negatives reaches the
+    # floor: every negative's part taken out, only the cosine -1 floor left
+    assert float(info_nce(x, y, t, skip, 0.0)) == pytest.approx(
+        float(info_nce(x, y, t, skip)), rel=1e-6
+    )
+    a = np.eye(3, dtype="float32")
+    floor = math.log(1 + 2 * math.exp(-1 / t) / math.exp(1 / t))  # 2 negatives, 1 partner
+    assert float(info_nce(a, a, t, None, 0.9)) == pytest.approx(floor, rel=1e-5)
+
+
+def test_contrastive_debias_enters_the_loss():
+    cfg = tiny_config(
+        contrastive_weight=1.0,
+        contrastive_temperature=1.0,
+        contrastive_debias=0.5,
+        length_weighting="none",
+    )
+    model = build_vae(cfg)
+    target, recon = _group_errors()
+    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
+    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
+    plain = float(model.compute_loss(y_pred=y_pred))
+    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": z}))
+    # one negative at cosine 0 against a partner at 1: (e^0 - 0.5 e^1) / 0.5 < 0, so the
+    # floor e^-1 (a negative at cosine -1) stands in: log(e + 1/e) - 1 each way
+    assert with_views - plain == pytest.approx(math.log(math.e + 1 / math.e) - 1, abs=2e-3)

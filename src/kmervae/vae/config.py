@@ -113,6 +113,10 @@ class VAEConfig:
     contigs of its batch whose standardised tetranucleotide frequencies are nearest to
     its own (by cosine), as likely of the same genome (0 = every other contig is a
     negative)."""
+    contrastive_debias: float = 0.0
+    """Expected share of a contig's batch negatives that are of its own genome: the
+    contrastive term takes their expected part out of its negatives (the debiased
+    contrastive loss of Chuang et al. 2020; 0 = plain InfoNCE)."""
     views_per_contig: int = 4
     """Substring views counted per training contig (one is drawn per contig and epoch)."""
     view_min_fraction: float = 0.05
@@ -226,6 +230,8 @@ class VAEConfig:
             bad("kl_warmup_epochs and early_stopping_patience must be >= 0")
         if self.contrastive_weight < 0 or not self.contrastive_temperature > 0:
             bad("contrastive_weight must be >= 0 and contrastive_temperature > 0")
+        if not 0 <= self.contrastive_debias < 1:
+            bad("contrastive_debias must be in [0, 1)")
         if not 0 <= self.contrastive_skip_nearest < self.batch_size - 1:
             bad("contrastive_skip_nearest must be >= 0 and below batch_size - 1")
         if self.cannot_link_weight < 0 or not -1 <= self.cannot_link_margin < 1:

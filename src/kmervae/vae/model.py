@@ -19,6 +19,7 @@ All model code uses ``keras.ops``; custom layers are registered for
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -300,23 +301,49 @@ def nearest_mask(x, k: int):
     return ops.maximum(mask, ops.transpose(mask))
 
 
-def info_nce(z_a, z_b, temperature: float, skip=None):
+def info_nce(z_a, z_b, temperature: float, skip=None, debias: float = 0.0):
     """Symmetric InfoNCE of paired rows: row i of ``z_a`` and row i of ``z_b`` are two
     views of one contig, every other row of the batch a negative, except where
     ``skip[i, j]`` is 1 (a symmetric 0/1 matrix, 0 on the diagonal).
 
     Rows are compared by cosine similarity divided by ``temperature``; the loss is the
     cross-entropy of finding the partner, averaged over both directions and the batch.
+
+    ``debias`` > 0 is the debiased contrastive loss of Chuang et al. (2020): ``debias``
+    is the expected share of a row's negatives that are of its own genome, and their
+    expected part of the negatives' sum (that share of the positive's) is taken out,
+    with the sum kept above its value at cosine -1 for every negative.
     """
     a = unit_rows(z_a)
     b = unit_rows(z_b)
     logits = ops.matmul(a, ops.transpose(b)) / temperature
+    if debias > 0:
+        return 0.5 * (
+            debiased_nce(logits, temperature, skip, debias)
+            + debiased_nce(ops.transpose(logits), temperature, skip, debias)
+        )
     if skip is not None:
         logits = logits - 1e9 * skip
     diagonal = ops.diagonal(logits)
     a_to_b = ops.logsumexp(logits, axis=1) - diagonal
     b_to_a = ops.logsumexp(logits, axis=0) - diagonal
     return 0.5 * (ops.mean(a_to_b) + ops.mean(b_to_a))
+
+
+def debiased_nce(logits, temperature: float, skip, debias: float):
+    """One direction of the debiased InfoNCE (rows find their partner on the diagonal)."""
+    n = ops.shape(logits)[0]
+    negatives = 1.0 - ops.eye(n, dtype=logits.dtype)
+    if skip is not None:
+        negatives = negatives * (1.0 - skip)
+    top = 1.0 / temperature  # cosine <= 1: shifting by the largest logit keeps exp <= 1
+    positive = ops.exp(ops.diagonal(logits) - top)
+    count = ops.sum(negatives, axis=1)
+    negative_sum = ops.sum(ops.exp(logits - top) * negatives, axis=1)
+    corrected = (negative_sum - debias * count * positive) / (1.0 - debias)
+    floor = count * math.exp(-2.0 * top)  # every negative at cosine -1
+    negative_sum = ops.maximum(corrected, floor)
+    return ops.mean(ops.log(positive + negative_sum) - ops.log(positive))
 
 
 def cannot_link_loss(z, groups, center, margin: float):
@@ -502,7 +529,13 @@ class KmerVAE(keras.Model):
             if cfg.contrastive_skip_nearest > 0:
                 tnf = ops.stop_gradient(target[:, LAYOUT.target_slice(4)])
                 skip = nearest_mask(tnf, cfg.contrastive_skip_nearest)
-            nce = info_nce(y_pred["z_mean"], y_pred["z_view"], cfg.contrastive_temperature, skip)
+            nce = info_nce(
+                y_pred["z_mean"],
+                y_pred["z_view"],
+                cfg.contrastive_temperature,
+                skip,
+                cfg.contrastive_debias,
+            )
             total = total + cfg.contrastive_weight * nce
             self.trackers["contrastive"].update_state(nce)
         if "z_link" in y_pred:
