@@ -208,6 +208,16 @@ def _group_errors():
     return target, recon
 
 
+def _orthogonal_pair(cfg):
+    """The model of ``cfg``, the prediction of two contigs with the errors of
+    ``_group_errors`` and orthogonal embeddings, and its loss with no extra term."""
+    model = build_vae(cfg)
+    target, recon = _group_errors()
+    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
+    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
+    return model, y_pred, float(model.compute_loss(y_pred=y_pred))
+
+
 def test_group_mse_and_reconstruction_losses_by_hand():
     target, recon = _group_errors()
     mses = {k: float(v) for k, v in group_mse(target, recon).items()}
@@ -348,12 +358,8 @@ def test_contrastive_term_enters_the_loss_with_its_weight():
         contrastive_temperature=1.0,
         length_weighting="none",  # rows weighted alike: the by-hand sums below
     )
-    model = build_vae(cfg)
-    target, recon = _group_errors()
-    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
-    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
-    plain = float(model.compute_loss(y_pred=y_pred))
-    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": z}))
+    model, y_pred, plain = _orthogonal_pair(cfg)
+    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": y_pred["z_mean"]}))
     # float32 totals near 9,000: the difference is good to about 1e-3
     assert with_views - plain == pytest.approx(3.0 * (math.log(math.e + 1) - 1), abs=2e-3)
     # the model returns the view's embedding when called with (contigs, views)
@@ -395,11 +401,7 @@ def test_cannot_link_term_enters_the_loss_with_its_weight():
         cannot_link_margin=0.0,
         length_weighting="none",
     )
-    model = build_vae(cfg)
-    target, recon = _group_errors()
-    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
-    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
-    plain = float(model.compute_loss(y_pred=y_pred))
+    model, y_pred, plain = _orthogonal_pair(cfg)
     # two contigs of one marker at cosine 1 (about the batch's centre, (0.5, 0.5, 0, 0))
     link = np.array([[1.5, 1.5, 0, 0], [2.5, 2.5, 0, 0]], dtype="float32")
     links = {"z_link": link, "link_groups": np.array([0, 0], dtype="int32")}
@@ -535,12 +537,8 @@ def test_contrastive_debias_enters_the_loss():
         contrastive_debias=0.5,
         length_weighting="none",
     )
-    model = build_vae(cfg)
-    target, recon = _group_errors()
-    z = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]], dtype="float32")
-    y_pred = {"target": target, "reconstruction": recon, "z_mean": z, "z_log_var": 0 * z}
-    plain = float(model.compute_loss(y_pred=y_pred))
-    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": z}))
+    model, y_pred, plain = _orthogonal_pair(cfg)
+    with_views = float(model.compute_loss(y_pred={**y_pred, "z_view": y_pred["z_mean"]}))
     # one negative at cosine 0 against a partner at 1: (e^0 - 0.5 e^1) / 0.5 < 0, so the
     # floor e^-1 (a negative at cosine -1) stands in: log(e + 1/e) - 1 each way
     assert with_views - plain == pytest.approx(math.log(math.e + 1 / math.e) - 1, abs=2e-3)
