@@ -267,6 +267,13 @@ def test_kl_by_hand():
     assert float(kl_divergence(z_mean, z_log_var)) == pytest.approx((1 - math.log(2) / 2) / 2)
 
 
+def _cosine_logits(x, y, temperature):
+    """numpy: cosine similarities of the rows of ``x`` and ``y``, over ``temperature``."""
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
+    return xn @ yn.T / temperature
+
+
 def test_info_nce_by_hand():
     a = np.array([[1.0, 0.0], [0.0, 1.0]], dtype="float32")
     # cosine similarities are the identity; each row: logsumexp([1/t, 0]) - 1/t
@@ -278,9 +285,7 @@ def test_info_nce_by_hand():
     # asymmetric batch: mean of both directions, against numpy
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
-    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
-    logits = xn @ yn.T / 0.3
+    logits = _cosine_logits(x, y, 0.3)
     rows = np.log(np.exp(logits).sum(1)) - np.diag(logits)
     cols = np.log(np.exp(logits).sum(0)) - np.diag(logits)
     assert float(info_nce(x.astype("float32"), y.astype("float32"), 0.3)) == pytest.approx(
@@ -309,9 +314,7 @@ def test_info_nce_skips_the_masked_negatives():
     x, y = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
     skip = np.zeros((5, 5), dtype="float32")
     skip[0, 3] = skip[3, 0] = skip[1, 2] = skip[2, 1] = 1
-    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
-    logits = xn @ yn.T / 0.4
+    logits = _cosine_logits(x, y, 0.4)
     kept = np.exp(logits) * (1 - skip)  # skipped pairs leave both directions' sums
     rows = np.log(kept.sum(1)) - np.diag(logits)
     cols = np.log(kept.sum(0)) - np.diag(logits)
@@ -504,8 +507,6 @@ def test_debiased_info_nce_against_numpy():
     x, y = rng.normal(size=(6, 4)).astype("float32"), rng.normal(size=(6, 4)).astype("float32")
     skip = np.zeros((6, 6), dtype="float32")
     skip[0, 4] = skip[4, 0] = 1
-    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
     t, tau = 0.5, 0.2
 
     def one_direction(logits):
@@ -517,7 +518,7 @@ def test_debiased_info_nce_against_numpy():
         g = np.maximum(g, n * np.exp(-1 / t))
         return np.mean(-np.log(pos / (pos + g)))
 
-    logits = xn @ yn.T / t
+    logits = _cosine_logits(x, y, t)
     expected = (one_direction(logits) + one_direction(logits.T)) / 2
     assert float(info_nce(x, y, t, skip, tau)) == pytest.approx(expected, rel=1e-5)
     # debias 0 is the plain loss, and a partner far ahead of the negatives reaches the
