@@ -102,6 +102,13 @@ def test_vae_settings_name_the_run_and_are_checked_before_anything_runs():
     assert run.kmervae_label(40, None, {"cannot_link_weight": 100}) == (
         "kmervae (40 ep., cannot_link_weight 100)"
     )
+    # a run that fine-tunes a base model is named apart from one that starts from scratch
+    assert (
+        run.kmervae_tag(40, 2, 10000, None, pretrained=True) == "kmervae_e40_b10000_pretrained_t2"
+    )
+    assert run.kmervae_label(40, 10000, None, pretrained=True) == (
+        "kmervae (40 ep., 10,000 training contigs, pretrained)"
+    )
     for bad in (["seed=3"], ["cannot_link_weight"], ["cannot_link_weight=x"], ["nokey=1"]):
         with pytest.raises(SystemExit):
             run.parse_args(["--vae", *bad])

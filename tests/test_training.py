@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import argparse
+import hashlib
 import itertools
 import json
 import shutil
@@ -422,6 +423,64 @@ def test_cli_train_with_config_file(matrices, tmp_path):
     assert cmd.run(args) == 0
     model = load_vae(tmp_path / "cli" / "vae.keras")
     assert model.vae_config == cfg
+
+
+class RecordStart(keras.callbacks.Callback):
+    """The weights and input statistics a training starts from."""
+
+    def on_train_begin(self, logs=None):
+        self.trainable = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables]
+        pre = self.model.preprocessor
+        self.statistics = [keras.ops.convert_to_numpy(v) for v in (pre.mean, pre.std)]
+
+
+@pytest.mark.slow
+def test_fine_tuning_starts_from_the_base_model_and_refits_the_standardisation(
+    reference_run, matrices, tmp_path
+):
+    base_path = reference_run.outdir / "vae.keras"
+    base = keras.saving.load_model(base_path)
+    cfg = _tiny(epochs=1, seed=11)
+    tuned, scratch = RecordStart(), RecordStart()
+    train([matrices[1]], tmp_path / "ft", cfg, init_model=base_path,
+          extra_callbacks=[tuned], plots=False)  # fmt: skip
+    train([matrices[1]], tmp_path / "new", cfg, extra_callbacks=[scratch], plots=False)
+    # every trainable weight is the saved base model's, none is a fresh initialisation
+    for got, want, fresh in zip(
+        tuned.trainable, base.trainable_variables, scratch.trainable, strict=True
+    ):
+        np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(want))
+        assert not np.array_equal(got, fresh)
+    # the standardisation is this training's (matrix b alone), not the base's (a and b)
+    for got, want, base_stat in zip(
+        tuned.statistics,
+        scratch.statistics,
+        (base.preprocessor.mean, base.preprocessor.std),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+        assert not np.allclose(got, keras.ops.convert_to_numpy(base_stat))
+    prov = json.loads((tmp_path / "ft" / "provenance.json").read_text())
+    assert prov["init_model"] == {
+        "path": str(base_path.resolve()),
+        "sha256": hashlib.sha256(base_path.read_bytes()).hexdigest(),
+    }
+    assert json.loads((tmp_path / "new" / "provenance.json").read_text())["init_model"] is None
+
+
+@pytest.mark.slow
+def test_a_base_model_of_another_architecture_or_none_is_a_clear_error(
+    reference_run, matrices, tmp_path
+):
+    base_path = reference_run.outdir / "vae.keras"
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"latent_dim 4 \(these settings: 5\)") as err:
+        train(matrices, out, _tiny(epochs=1, latent_dim=5), init_model=base_path)
+    assert str(base_path) in str(err.value)
+    assert not (out / "vae.keras").exists() and not (out / "checkpoint").exists()
+    with pytest.raises(InputError, match="no such model file"):
+        train(matrices, out, _tiny(epochs=1), init_model=tmp_path / "missing.keras")
+    assert not (out / "vae.keras").exists()
 
 
 def test_cli_rejects_unknown_config_key(tmp_path):

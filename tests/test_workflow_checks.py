@@ -45,6 +45,17 @@ def test_lint_is_clean():
     assert "Lints for" not in result.stdout + result.stderr
 
 
+def _job_field(dry_run_output: str, rule: str, field: str) -> str:
+    """The ``field:`` line (input, output, ...) of the first job of ``rule`` in a dry run."""
+    current = None
+    for line in dry_run_output.splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            current = m.group(1)
+        elif current == rule and line.strip().startswith(f"{field}:"):
+            return line.strip()[len(field) + 2 :]
+    raise AssertionError(f"no {field} of rule {rule} in the dry run")
+
+
 def _job_resources(dry_run_output: str) -> dict[str, dict[str, str]]:
     """rule -> resources line of its first job in a dry run."""
     found, rule = {}, None
@@ -105,3 +116,30 @@ def test_training_waits_for_the_marker_tables_only_with_cannot_links(workdir):
     assert (
         "--markers results/markers/first.tsv --index results/features/first.contigs.tsv" in linked
     )
+
+
+def test_a_pretrained_model_starts_the_training_and_is_its_input(workdir):
+    def dry_run(config: str) -> subprocess.CompletedProcess:
+        (workdir / "config.yaml").write_text(config)
+        return snakemake(workdir, "--dry-run", "--printshellcmds", "--forceall")
+
+    base = (workdir / "config.yaml").read_text()
+    missing = dry_run(base + "pretrained_model: base/nothing.keras\n")
+    assert missing.returncode != 0
+    said = missing.stdout + missing.stderr
+    assert "config pretrained_model: base/nothing.keras does not exist" in said
+    (workdir / "base").mkdir()
+    (workdir / "base" / "vae.keras").write_bytes(b"stands for a model in a dry run")
+    both = dry_run(base + "pretrained_model: base/vae.keras\nmodel: base/vae.keras\n")
+    assert both.returncode != 0
+    assert "model: and pretrained_model: exclude each other" in both.stdout + both.stderr
+    result = dry_run(base + "pretrained_model: base/vae.keras\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    command = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
+    assert "--init-model base/vae.keras" in command
+    assert "--init-model" not in next(
+        line for line in dry_run(base).stdout.splitlines() if "kmervae train" in line
+    )
+    # a new base model retrains: it is an input of the training job
+    inputs = _job_field(result.stdout, "train_vae", "input")
+    assert "base/vae.keras" in inputs.split(", ")

@@ -246,13 +246,15 @@ def kmervae_tag(
     train_seed: int,
     max_train_contigs: int | None = None,
     vae_settings: dict | None = None,
+    pretrained: bool = False,
 ) -> str:
     """A kmervae run's folder name; the training budget and other settings appear only
-    when given, so runs cached before ``--max-train-contigs`` and ``--vae`` keep their
-    names."""
+    when given, so runs cached before ``--max-train-contigs``, ``--vae`` and
+    ``--pretrained-model`` keep their names."""
     budget = "" if max_train_contigs is None else f"_b{max_train_contigs}"
     others = "".join(f"_{k}-{v}" for k, v in sorted((vae_settings or {}).items()))
-    return f"kmervae_e{epochs}{budget}{others}_t{train_seed}"
+    base = "_pretrained" if pretrained else ""
+    return f"kmervae_e{epochs}{budget}{others}{base}_t{train_seed}"
 
 
 def run_kmervae(
@@ -264,13 +266,16 @@ def run_kmervae(
     first: dict | None = None,
     max_train_contigs: int | None = None,
     vae_settings: dict | None = None,
+    pretrained: str | None = None,
 ) -> dict:
     """The whole workflow on the community with ``vae: {epochs, seed: train_seed}`` (and
-    ``max_train_contigs`` and ``vae_settings`` when given; otherwise the VAE defaults).
+    ``max_train_contigs`` and ``vae_settings`` when given; otherwise the VAE defaults;
+    with ``pretrained``, a model path in which ``{seed}`` stands for the training seed,
+    training starts from that model: config ``pretrained_model``).
     With ``first`` (the result of the first training seed's run) the features and marker
     genes are copied from that run instead of being computed again: its wall time is then
     the rest of the workflow (training, embedding, clustering, bins, plots, evaluation)."""
-    tag = kmervae_tag(epochs, train_seed, max_train_contigs, vae_settings)
+    tag = kmervae_tag(epochs, train_seed, max_train_contigs, vae_settings, bool(pretrained))
     run = out / "runs" / comm["name"] / tag
     sample = comm["name"]
 
@@ -285,7 +290,12 @@ def run_kmervae(
             f"input_dir: {run / 'empty'}\n"
             f"samples: {run / 'samples.tsv'}\n"
             f"min_bin_size: {MIN_BIN_SIZE}\n"
-            f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
+            + (
+                ""
+                if pretrained is None
+                else f"pretrained_model: {Path(pretrained.format(seed=train_seed)).resolve()}\n"
+            )
+            + f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
             + ("" if max_train_contigs is None else f"  max_train_contigs: {max_train_contigs}\n")
             + "".join(f"  {k}: {v}\n" for k, v in sorted((vae_settings or {}).items()))
         )
@@ -327,13 +337,17 @@ def run_kmervae(
 
 
 def kmervae_label(
-    epochs: int, max_train_contigs: int | None, vae_settings: dict | None = None
+    epochs: int,
+    max_train_contigs: int | None,
+    vae_settings: dict | None = None,
+    pretrained: bool = False,
 ) -> str:
     """kmervae's label in the tables; the training budget and other settings only when
     given."""
     budget = "" if max_train_contigs is None else f", {max_train_contigs:,} training contigs"
     others = "".join(f", {k} {v}" for k, v in sorted((vae_settings or {}).items()))
-    return f"kmervae ({epochs} ep.{budget}{others})"
+    base = ", pretrained" if pretrained else ""
+    return f"kmervae ({epochs} ep.{budget}{others}{base})"
 
 
 def variant_label(label: str, marker_guided: bool) -> str:
@@ -718,7 +732,15 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
         first = kms[0] if kms else None
         kms.append(
             run_kmervae(
-                comm, out, args.epochs, ts, args.rerun, first, args.max_train_contigs, args.vae
+                comm,
+                out,
+                args.epochs,
+                ts,
+                args.rerun,
+                first,
+                args.max_train_contigs,
+                args.vae,
+                args.pretrained_model,
             )
         )
     km0 = kms[0]
@@ -739,7 +761,9 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
 
     for ts, km in zip(args.train_seeds, kms, strict=True):
         z = np.load(km["embedding"])
-        label = kmervae_label(args.epochs, args.max_train_contigs, args.vae)
+        label = kmervae_label(
+            args.epochs, args.max_train_contigs, args.vae, bool(args.pretrained_model)
+        )
         kmeans = None  # the embedding's k-means ARI, computed with its first clustering
         # the workflow's own bins are one of the clusterings (its default); the other is
         # kmervae cluster on the same embedding, as for the peers' matrices
@@ -875,6 +899,14 @@ def parse_args(argv=None):
         metavar="KEY=VALUE",
         help="other kmervae VAE settings (vae: KEY: VALUE, e.g. cannot_link_weight=100); "
         "in the run's folder name and the table's label",
+    )
+    p.add_argument(
+        "--pretrained-model",
+        default=None,
+        metavar="KERAS",
+        help="kmervae training starts from this trained model (config pretrained_model; "
+        "{seed} in the path stands for the training seed, e.g. a model of a tune-set run "
+        "of the same seed); '_pretrained' in the run's folder name and the table's label",
     )
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument(

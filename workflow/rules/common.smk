@@ -54,6 +54,19 @@ MODEL = config["model"] or f"{MODEL_DIR}/vae.keras"
 TRAINS_MODEL = not config["model"]
 if not TRAINS_MODEL and not Path(MODEL).exists():
     raise WorkflowError(f"config model: {MODEL} does not exist")
+# a base model (kmervae train, .keras) whose weights training starts from, fine-tuned
+# on this run's samples
+PRETRAINED_MODEL = config["pretrained_model"]
+if PRETRAINED_MODEL and not TRAINS_MODEL:
+    raise WorkflowError(
+        "config model: and pretrained_model: exclude each other: model: embeds with a "
+        "finished model and trains none; pretrained_model: starts the training of one"
+    )
+if PRETRAINED_MODEL and not Path(PRETRAINED_MODEL).exists():
+    raise WorkflowError(f"config pretrained_model: {PRETRAINED_MODEL} does not exist")
+PRETRAINED_OPTION = (
+    f"--init-model {shlex.quote(PRETRAINED_MODEL)}" if PRETRAINED_MODEL else ""
+)
 TRAIN_SAMPLES = choose_training_samples(
     SAMPLES, config["train_samples"], f"{MODEL_DIR}/provenance.json"
 )
@@ -169,6 +182,11 @@ def training_views(wildcards):
     if not VAE_SETTINGS.uses_views:
         return []
     return expand("results/views/{sample}.npy", sample=TRAIN_SAMPLES)
+
+
+def pretrained_model(wildcards):
+    """The base model training starts from (none unless config pretrained_model:)."""
+    return [PRETRAINED_MODEL] if PRETRAINED_MODEL else []
 
 
 def training_markers(wildcards):

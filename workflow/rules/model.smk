@@ -36,6 +36,7 @@ rule train_vae:
         unpack(training_markers),
         features=training_matrices,
         views=training_views,
+        pretrained=pretrained_model,
     output:
         model=f"{MODEL_DIR}/vae.keras",
         history=f"{MODEL_DIR}/history.tsv",
@@ -59,9 +60,10 @@ rule train_vae:
     params:
         outdir=subpath(output.model, parent=True),
         options=TRAIN_OPTIONS,
+        pretrained=PRETRAINED_OPTION,
     shell:
         "kmervae train --features {input.features:q} --views {input.views:q}"
-        " --markers {input.markers:q} --index {input.index:q}"
+        " --markers {input.markers:q} --index {input.index:q} {params.pretrained}"
         " --outdir {params.outdir:q} --discard-stale-checkpoint"
         " --threads {threads} --no-architecture {params.options} 2> {log:q}"
 

@@ -15,6 +15,8 @@ A larger network, the project's first outline:
 examples:
   kmervae train --features s1.npy s2.npy --views s1.views.npy s2.views.npy --outdir model/
   kmervae train --features s1.npy --outdir model/ --contrastive-weight 0 --beta 0.5
+  kmervae train --features s1.npy --views s1.views.npy --outdir model/ \
+      --init-model base/vae.keras --epochs 20
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "marker tables refer to; needed with --markers",
     )
     parser.add_argument("--outdir", required=True, help="output directory")
+    parser.add_argument(
+        "--init-model",
+        metavar="KERAS",
+        help="start from the weights of this trained model (a base model pretrained "
+        "elsewhere, e.g. on reference genomes) and fine-tune them on --features; its "
+        "architecture must match these settings, the input standardisation is refitted "
+        "to the training samples",
+    )
     parser.add_argument(
         "--config", metavar="FILE", help="JSON or YAML file of config keys (options win)"
     )
@@ -117,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         views=args.views,
         markers=args.markers,
         indexes=args.index,
+        init_model=args.init_model,
         restart=args.restart,
         discard_stale=args.discard_stale_checkpoint,
         plots=not args.no_plots,

@@ -38,7 +38,7 @@ from typing import ClassVar
 import keras
 import numpy as np
 
-from kmervae.errors import KmervaeError
+from kmervae.errors import InputError, KmervaeError
 from kmervae.features.layout import LAYOUT, N_FEATURES
 from kmervae.npyio import atomic_path
 from kmervae.provenance import provenance, write_json_atomic
@@ -53,7 +53,7 @@ from kmervae.vae.data import (
     sample_training_rows,
     split_rows,
 )
-from kmervae.vae.model import GROUP_NAMES, KmerVAE, build_vae
+from kmervae.vae.model import GROUP_NAMES, KmerVAE, build_vae, load_vae
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ def _fingerprint(cfg: VAEConfig, data: TrainingData) -> str:
         "data": data.source.describe(),
         "views": data.views.describe() if data.views else None,
         "markers": [_file_digest(p) for p in (*data.marker_tables, *data.contig_indexes)],
+        "init_model": _file_digest(data.init_model) if data.init_model else None,
     }
     blob = json.dumps({"config": d, **inputs}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -334,6 +335,8 @@ class TrainingData:
     links: CannotLinks | None = None
     marker_tables: tuple[Path, ...] = ()  # with the cannot-link term only
     contig_indexes: tuple[Path, ...] = ()
+    #: a trained model whose weights training starts from (fine-tuning a base model)
+    init_model: Path | None = None
 
     def close(self) -> None:
         self.source.close()
@@ -440,11 +443,14 @@ def prepare_model(
     cfg: VAEConfig, data: TrainingData, state: dict | None, ckpt_dir: Path
 ) -> tuple[KmerVAE, int, list[dict]]:
     """A compiled model and the epochs it has done: a new one standardised by the training
-    rows' statistics, or the checkpoint's (weights, optimizer, sampling seeds)."""
+    rows' statistics (with the weights of ``data.init_model`` if given), or the
+    checkpoint's (weights, optimizer, sampling seeds)."""
     model = build_vae(cfg)
     optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate)
     model.compile(optimizer=optimizer, jit_compile=False)
     if state is None:
+        if data.init_model is not None:
+            copy_trained_weights(data.init_model, model)
         t0 = time.perf_counter()
         mean, std = feature_statistics(model, data.source, data.train_rows)
         model.preprocessor.set_statistics(mean, std)
@@ -460,6 +466,37 @@ def prepare_model(
         var.assign(np.asarray(value, dtype=var.dtype))
     log.info("resuming from the checkpoint after epoch %d", state["epoch"])
     return model, int(state["epoch"]), state["history"]
+
+
+#: settings that decide the shapes of a model's weights: a base model to fine-tune must
+#: have the same
+WEIGHT_SHAPE_SETTINGS = (
+    "encoder_widths",
+    "shared_widths",
+    "latent_dim",
+    "hierarchical_latent",
+    "hierarchical_split",
+)
+
+
+def copy_trained_weights(path: Path, model: KmerVAE) -> None:
+    """Set the trainable weights of ``model`` to those of the trained model at ``path``
+    (a base model to fine-tune). Its input standardisation and sampling seeds are not
+    copied: the model keeps its own, fitted to its training samples and seeded by its
+    settings."""
+    base = load_vae(path)
+    ours, theirs = model.vae_config.to_dict(), base.vae_config.to_dict()
+    differ = [k for k in WEIGHT_SHAPE_SETTINGS if ours[k] != theirs[k]]
+    if differ:
+        raise InputError(
+            path,
+            "has another architecture than these settings, so its weights cannot start "
+            "this training: "
+            + "; ".join(f"{k} {theirs[k]} (these settings: {ours[k]})" for k in differ),
+        )
+    for dst, src in zip(model.trainable_variables, base.trainable_variables, strict=True):
+        dst.assign(src)
+    log.info("weights of %s copied: fine-tuning a trained model", path)
 
 
 def training_batches(cfg: VAEConfig, data: TrainingData):
@@ -575,6 +612,7 @@ def train(
     views: Sequence[str | os.PathLike] = (),
     markers: Sequence[str | os.PathLike] = (),
     indexes: Sequence[str | os.PathLike] = (),
+    init_model: str | os.PathLike | None = None,
     restart: bool = False,
     discard_stale: bool = False,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -587,7 +625,8 @@ def train(
     ``views`` are the substring-view matrices of the same contigs (kmervae.features.views), one
     per feature matrix; the contrastive term needs them. ``markers`` and ``indexes``
     are the marker tables (kmervae markers) and contig indexes of the same samples; the
-    cannot-link term needs them.
+    cannot-link term needs them. ``init_model`` is a trained model (vae.keras) of the
+    same architecture whose weights training starts from.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
     data (unless ``restart``); one of another config or data is an error, or deleted with
@@ -601,6 +640,10 @@ def train(
     set_determinism(cfg.seed, cfg.deterministic)
     data = open_training_data(features, views, cfg, markers, indexes)
     try:
+        if init_model is not None:
+            data.init_model = Path(init_model)
+            if not data.init_model.is_file():
+                raise InputError(init_model, "no such model file (--init-model)")
         fingerprint = _fingerprint(cfg, data)
         state = read_checkpoint(ckpt_dir, fingerprint, restart, discard_stale)
         model, initial_epoch, history = prepare_model(cfg, data, state, ckpt_dir)
@@ -656,6 +699,11 @@ def write_outputs(
             n_train=len(data.train_rows),
             n_val=len(data.val_rows),
             marker_tables=[str(p.resolve()) for p in data.marker_tables] or None,
+            init_model=(
+                {"path": str(data.init_model.resolve()), "sha256": _file_digest(data.init_model)}
+                if data.init_model
+                else None
+            ),
             cannot_link_pairs=data.links.n_pairs if data.links else None,
             epochs_completed=len(history),
             resumed_from_epoch=initial_epoch or None,
