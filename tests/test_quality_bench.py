@@ -109,6 +109,10 @@ def test_vae_settings_name_the_run_and_are_checked_before_anything_runs():
     assert run.kmervae_label(40, 10000, None, pretrained=True) == (
         "kmervae (40 ep., 10,000 training contigs, pretrained)"
     )
+    assert run.kmervae_tag(40, 2, None, None, self_training_epochs=0) == "kmervae_e40_st0_t2"
+    assert run.kmervae_label(40, None, None, self_training_epochs=0) == (
+        "kmervae (40 ep., no self-training)"
+    )
     for bad in (["seed=3"], ["cannot_link_weight"], ["cannot_link_weight=x"], ["nokey=1"]):
         with pytest.raises(SystemExit):
             run.parse_args(["--vae", *bad])

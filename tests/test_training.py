@@ -426,10 +426,14 @@ def test_cli_train_with_config_file(matrices, tmp_path):
 
 
 class RecordStart(keras.callbacks.Callback):
-    """The weights and input statistics a training starts from."""
+    """The embedding of ``rows`` and the input statistics a training starts from."""
+
+    def __init__(self, rows):
+        super().__init__()
+        self.rows = rows
 
     def on_train_begin(self, logs=None):
-        self.trainable = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_variables]
+        self.z = z_mean(self.model, self.rows)
         pre = self.model.preprocessor
         self.statistics = [keras.ops.convert_to_numpy(v) for v in (pre.mean, pre.std)]
 
@@ -440,18 +444,21 @@ def test_fine_tuning_starts_from_the_base_model_and_refits_the_standardisation(
 ):
     base_path = reference_run.outdir / "vae.keras"
     base = keras.saving.load_model(base_path)
+    rows = np.load(matrices[1])[:50]
     cfg = _tiny(epochs=1, seed=11)
-    tuned, scratch = RecordStart(), RecordStart()
+    # on the base model's own training rows (its matrices and seed) the standardisation
+    # is the same, so the model a fine-tuning starts from embeds exactly as the base
+    # model: its dense layers and batch-normalisation statistics are the base's
+    same = RecordStart(rows)
+    train(matrices, tmp_path / "same", _tiny(epochs=1), init_model=base_path,
+          extra_callbacks=[same], plots=False)  # fmt: skip
+    np.testing.assert_array_equal(same.z, z_mean(base, rows))
+    # on other matrices the standardisation is refitted (matrix b alone, not a and b),
+    # and is that of a training from scratch on them
+    tuned, scratch = RecordStart(rows), RecordStart(rows)
     train([matrices[1]], tmp_path / "ft", cfg, init_model=base_path,
           extra_callbacks=[tuned], plots=False)  # fmt: skip
     train([matrices[1]], tmp_path / "new", cfg, extra_callbacks=[scratch], plots=False)
-    # every trainable weight is the saved base model's, none is a fresh initialisation
-    for got, want, fresh in zip(
-        tuned.trainable, base.trainable_variables, scratch.trainable, strict=True
-    ):
-        np.testing.assert_array_equal(got, keras.ops.convert_to_numpy(want))
-        assert not np.array_equal(got, fresh)
-    # the standardisation is this training's (matrix b alone), not the base's (a and b)
     for got, want, base_stat in zip(
         tuned.statistics,
         scratch.statistics,
@@ -460,6 +467,7 @@ def test_fine_tuning_starts_from_the_base_model_and_refits_the_standardisation(
     ):
         np.testing.assert_array_equal(got, want)
         assert not np.allclose(got, keras.ops.convert_to_numpy(base_stat))
+    assert not np.allclose(tuned.z, scratch.z, atol=0.1)  # not a fresh initialisation
     prov = json.loads((tmp_path / "ft" / "provenance.json").read_text())
     assert prov["init_model"] == {
         "path": str(base_path.resolve()),
@@ -683,3 +691,112 @@ def test_cannot_link_training_pushes_contigs_of_one_marker_apart(demo_with_views
     assert record["cannot_link_pairs"] == 10 * 10
     assert record["marker_tables"] == [str(table.resolve())]
     assert "cannot_link" in read_history(runs[0].outdir / "history.tsv")[0]
+
+
+# --------------------------------------------------------------------------- self-training
+def _write_bins(path: Path, bins: list[tuple[str, str]], quality: dict[str, str]) -> tuple:
+    """A clusters table (bin, contig) and a bin summary with the quality of each bin."""
+    path.with_suffix(".tsv").write_text(
+        "clustername\tcontigname\n" + "".join(f"{b}\t{c}\n" for b, c in bins)
+    )
+    summary = path.with_suffix(".summary.tsv")
+    summary.write_text(
+        "bin\tcontigs\tbp\tgc\tn50\twritten\tcompleteness\tcontamination\tquality\tmarker_set\n"
+        + "".join(f"{b}\t1\t1\t0.5\t1\tno\t1\t1\t{q}\tbacteria_71\n" for b, q in quality.items())
+    )
+    return path.with_suffix(".tsv"), summary
+
+
+def test_partners_are_training_contigs_of_the_bin_drawn_by_seed_epoch_and_batch():
+    from kmervae.vae.data import BinPartners
+
+    group_of_row = np.array([0, 0, 0, 1, 1, -1, 2, 0, 1, 2])
+    training = np.array([0, 1, 2, 3, 4, 5, 6, 8])  # rows 7 and 9 validate: never partners
+    rows = np.arange(10)
+    members = {g: set(training[group_of_row[training] == g].tolist()) for g in (0, 1, 2)}
+    half = BinPartners(group_of_row, training, 0.5, seed=3)
+    assert half.n_groups == 2 and half.n_contigs == 6  # bin 2 has one training contig
+    swapped = 0
+    for epoch, idx in itertools.product(range(20), range(5)):
+        got = half.draw(rows, epoch, idx)
+        np.testing.assert_array_equal(got, half.draw(rows, epoch, idx))
+        for row, partner in zip(rows.tolist(), got.tolist(), strict=True):
+            if group_of_row[row] < 0 or row in (7, 9):  # no bin, or not a training contig
+                assert partner == row
+            else:
+                assert partner in members[group_of_row[row]]
+            swapped += partner != row
+    # 6 contigs of 10 have a bin of 3 training contigs: each moves to another with 0.5 * 2 / 3
+    assert 0.15 < swapped / (100 * 10) < 0.25
+    np.testing.assert_array_equal(
+        BinPartners(group_of_row, training, 0.0, 3).draw(rows, 0, 0), rows
+    )
+    every = BinPartners(group_of_row, training, 1.0, 3)
+    draws = np.stack([every.draw(rows, e, 0) for e in range(200)])
+    assert set(draws[:, 0].tolist()) == members[0]  # every member of bin 0, itself included
+    assert set(draws[:, 3].tolist()) == members[1]
+
+
+def test_partners_come_from_bins_of_high_or_medium_quality(tmp_path):
+    from kmervae.vae.data import BinPartners
+
+    write_synthetic_matrix(tmp_path / "a.npy", 6, n_genomes=2, seed=1)
+    write_synthetic_matrix(tmp_path / "b.npy", 4, n_genomes=2, seed=2)
+    source = MatrixSource([tmp_path / "a.npy", tmp_path / "b.npy"])
+    names = [[f"a{i}" for i in range(6)], [f"b{i}" for i in range(4)]]
+    indexes = [
+        _write_index(tmp_path / f"{s}.contigs.tsv", n) for s, n in zip("ab", names, strict=True)
+    ]
+    a = _write_bins(
+        tmp_path / "a",
+        [("x", "a0"), ("x", "a1"), ("y", "a2"), ("y", "a3"), ("z", "a4"), ("z", "a5")],
+        {"x": "high", "y": "low", "z": "medium"},
+    )
+    b = _write_bins(tmp_path / "b", [("x", "b0"), ("x", "b1"), ("w", "b2"), ("w", "b3")],
+                    {"x": "medium", "w": "high"})  # fmt: skip
+    partners = BinPartners.from_bins(
+        [a[0], b[0]], [a[1], b[1]], indexes, source, np.arange(10), 0.5, seed=1
+    )
+    # bins of one sample are not those of another, though they share a name
+    expected = [0, 0, -1, -1, 1, 1, 3, 3, 2, 2]  # numbered by name within each sample
+    np.testing.assert_array_equal(partners.group_of_row, expected)
+    with pytest.raises(InputError, match="1 clusters tables for 2 feature matrices"):
+        BinPartners.from_bins([a[0]], [a[1], b[1]], indexes, source, np.arange(10), 0.5, 1)
+
+
+@pytest.mark.slow
+def test_self_training_pulls_the_contigs_of_a_bin_together(demo_with_views, tmp_path):
+    from kmervae.binning.clustering import normalize
+
+    features, views = demo_with_views
+    index = features.parent / "f.contigs.tsv"
+    names = [line.split("\t")[0] for line in index.open()][1:]
+    # ten hand-made bins of five contigs each (the test is what the term does to the
+    # contigs of a bin, not whether the bins are right); one of low quality
+    bins = [(f"bin{i // 5}", names[i]) for i in range(50)]
+    bins += [("rest", n) for n in names[50:]]
+    quality = {f"bin{g}": "high" for g in range(10)} | {"bin9": "low", "rest": "low"}
+    table, summary = _write_bins(tmp_path / "bins", bins, quality)
+    base = dict(contrastive_weight=50.0, views_per_contig=2, epochs=6, kl_warmup_epochs=0,
+                batch_size=32, val_fraction=0.0)  # fmt: skip
+
+    def bin_cosine(model, groups) -> float:
+        z = normalize(z_mean(model, np.load(features)))
+        sims = [z[i] @ z[j] for g in groups for i in range(5 * g, 5 * g + 5)
+                for j in range(i + 1, 5 * g + 5)]  # fmt: skip
+        return float(np.mean(sims))
+
+    with pytest.raises(KmervaeError, match="needs the bins of an earlier round"):
+        train([features], tmp_path / "x", _tiny(**base, partner_share=0.5), views=[views])
+    plain = train([features], tmp_path / "p", _tiny(**base), views=[views], plots=False)
+    cfg = _tiny(**base, partner_share=1.0)
+    given = {"views": [views], "bins": [table], "bin_summaries": [summary],
+             "indexes": [index], "plots": False}  # fmt: skip
+    runs = [train([features], tmp_path / n, cfg, **given) for n in "ab"]
+    for x, y in zip(_weights(runs[0].model), _weights(runs[1].model), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert bin_cosine(runs[0].model, range(9)) > bin_cosine(plain.model, range(9)) + 0.1
+    # the bin of low quality gave no partners: its contigs are not pulled together
+    assert bin_cosine(runs[0].model, [9]) < bin_cosine(runs[0].model, range(9)) - 0.1
+    record = json.loads((runs[0].outdir / "provenance.json").read_text())
+    assert record["partner_bins"] == [str(table.resolve()), str(summary.resolve())]

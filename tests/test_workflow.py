@@ -20,9 +20,21 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     model_dir = workdir / "results/model"
     for name in ("vae.keras", "history.tsv", "training.png", "provenance.json", "architecture.png"):
         assert (model_dir / name).stat().st_size > 0, name
-    assert (model_dir / "history.tsv").read_text().count("\n") == 3  # header + 2 epochs
+    # two rounds: the first (vae: epochs) in results/first_round, the second (self_training:
+    # epochs) fine-tunes it with partners from its bins and is the model that embeds
+    first_round = workdir / "results/first_round/model"
+    assert (first_round / "history.tsv").read_text().count("\n") == 3  # header + 2 epochs
+    assert (model_dir / "history.tsv").read_text().count("\n") == 2  # header + 1 epoch
     provenance = json.loads((model_dir / "provenance.json").read_text())
-    assert provenance["seed"] == 3 and provenance["config"]["epochs"] == 2
+    assert provenance["seed"] == 3 and provenance["config"]["epochs"] == 1
+    assert provenance["config"]["partner_share"] == 0.5
+    assert provenance["config"]["learning_rate"] == 0.0003
+    assert provenance["init_model"]["path"] == str((first_round / "vae.keras").resolve())
+    assert provenance["partner_bins"] == [
+        str((workdir / f"results/first_round/clusters/first{suffix}").resolve())
+        for suffix in (".tsv", ".summary.tsv")
+    ]
+    assert json.loads((first_round / "provenance.json").read_text())["config"]["epochs"] == 2
     assert [Path(s["path"]).name for s in provenance["training_samples"]] == ["first.npy"]
     matrix = np.load(workdir / "results/features/first.npy", mmap_mode="r")
     index = (workdir / "results/features/first.contigs.tsv").read_text().splitlines()
@@ -33,6 +45,10 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
         assert (workdir / f"results/logs/{rule}/first.log").exists()
         assert (workdir / f"results/benchmarks/{rule}/first.tsv").exists()
     assert "trained 2 epochs" in (workdir / "results/logs/train_vae.log").read_text()
+    second_log = (workdir / "results/logs/self_train.log").read_text()
+    # made-up genomes hold no marker gene, so no bin is of good quality: no partners
+    assert "trained 1 epochs" in second_log and "no bin of the earlier round" in second_log
+    assert not (workdir / "results/first_round/embeddings").exists()  # temporary
     assert not (workdir / "results/tables").exists()
     assert "kept" in (workdir / "results/logs/count_kmers/first.log").read_text()
     # embedding, bins, evaluation, pictures
@@ -90,3 +106,4 @@ def test_workflow_trains_and_adding_a_sample_runs_only_that_sample(workdir, rng)
     assert planned.returncode == 0, planned.stderr[-2000:]
     assert "embed" in planned.stdout
     assert "train_vae" not in planned.stdout and "draw_architecture" not in planned.stdout
+    assert "self_train" not in planned.stdout and "first_round" not in planned.stdout

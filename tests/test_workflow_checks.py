@@ -45,6 +45,16 @@ def test_lint_is_clean():
     assert "Lints for" not in result.stdout + result.stderr
 
 
+def _first_round_training(dry_run_output: str) -> str:
+    """The shell command of train_vae in a dry run with --printshellcmds (self_train's
+    also runs kmervae train, with the first round's bins)."""
+    return next(
+        line
+        for line in dry_run_output.splitlines()
+        if "kmervae train" in line and "--bins" not in line
+    )
+
+
 def _job_field(dry_run_output: str, rule: str, field: str) -> str:
     """The ``field:`` line (input, output, ...) of the first job of ``rule`` in a dry run."""
     current = None
@@ -96,7 +106,7 @@ def test_local_profile_dry_run_spells_out_every_setting(workdir):
     cluster = next(line for line in result.stdout.splitlines() if "kmervae cluster" in line)
     assert f"--resolution={ClusterParams().resolution}" in cluster
     assert "--min-cluster-size=5" in cluster  # the one the config sets
-    train = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
+    train = _first_round_training(result.stdout)
     assert f"--learning-rate={VAEConfig().learning_rate}" in train
 
 
@@ -105,8 +115,7 @@ def test_training_waits_for_the_marker_tables_only_with_cannot_links(workdir):
         (workdir / "config.yaml").write_text(config)
         result = snakemake(workdir, "--dry-run", "--printshellcmds", "--forceall")
         assert result.returncode == 0, result.stdout + result.stderr
-        command = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
-        return " ".join(command.split())
+        return " ".join(_first_round_training(result.stdout).split())
 
     base = (workdir / "config.yaml").read_text()
     plain = train_command(base)
@@ -135,11 +144,8 @@ def test_a_pretrained_model_starts_the_training_and_is_its_input(workdir):
     assert "model: and pretrained_model: exclude each other" in both.stdout + both.stderr
     result = dry_run(base + "pretrained_model: base/vae.keras\n")
     assert result.returncode == 0, result.stdout + result.stderr
-    command = next(line for line in result.stdout.splitlines() if "kmervae train" in line)
-    assert "--init-model base/vae.keras" in command
-    assert "--init-model" not in next(
-        line for line in dry_run(base).stdout.splitlines() if "kmervae train" in line
-    )
+    assert "--init-model base/vae.keras" in _first_round_training(result.stdout)
+    assert "--init-model" not in _first_round_training(dry_run(base).stdout)
     # a new base model retrains: it is an input of the training job
     inputs = _job_field(result.stdout, "train_vae", "input")
     assert "base/vae.keras" in inputs.split(", ")

@@ -40,7 +40,7 @@ def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):
     (workdir / "config.yaml").write_text(
         "input_dir: in\nsamples: samples.tsv\ntrain_samples: [first]\n"
         "vae: {epochs: 1, batch_size: 8, seed: 3, encoder_widths: [[16, 8], [8, 4], [4, 4]],"
-        " shared_widths: [16], latent_dim: 4}\n"
+        " shared_widths: [16], latent_dim: 4}\nself_training: {epochs: 1}\n"
         "min_bin_size: 10000\nclustering: {min_cluster_size: 5}\n"
     )
     targets = [
@@ -51,6 +51,9 @@ def test_train_samples_trains_on_those_only_and_bins_every_sample(workdir, rng):
     jobs = planned_jobs(workdir)
     assert {("view_sequences", "first"), ("embed", "first"), ("embed", "sec.ond")} <= jobs
     assert ("view_sequences", "sec.ond") not in jobs
+    # the second round learns from the first round's bins of the training sample only
+    assert {("embed_first_round", "first"), ("cluster_first_round", "first")} <= jobs
+    assert not {r for r, sample in jobs if sample == "sec.ond" and "first_round" in r}
     result = snakemake(workdir, *targets)
     assert result.returncode == 0, result.stderr[-3000:]
     provenance = json.loads((workdir / "results/model/provenance.json").read_text())
@@ -81,10 +84,13 @@ def test_many_samples_train_one_model_within_one_budget(workdir, rng):
     ]
     views = [c for c in commands if c.startswith("kmervae views ")]
     train = [c for c in commands if c.startswith("kmervae train ")]
-    assert len(views) == 21 and len(train) == 1
+    assert len(views) == 21 and len(train) == 2  # the first round and self-training
     for command in views:
         assert "--training-samples 21 " in command and "--max-train-contigs=2100" in command
-    assert train[0].count("results/views/") == 21 and "--max-train-contigs=2100" in train[0]
+    for command in train:
+        assert command.count("results/views/") == 21 and "--max-train-contigs=2100" in command
+    second = next(c for c in train if "--init-model" in c)
+    assert second.count("results/first_round/clusters/") == 2 * 21  # tables and summaries
     jobs = jobs_of_dry_run(result.stdout)
     samples = {"first", *(f"s{i:02d}" for i in range(20))}
     for rule in ("embed", "cluster"):

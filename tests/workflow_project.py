@@ -69,6 +69,6 @@ def make_project(tmp_path: Path, rng) -> Path:
     )
     (tmp_path / "config.yaml").write_text(
         "input_dir: in\nsamples: samples.tsv\nvae: {epochs: 2, batch_size: 8, seed: 3}\n"
-        "min_bin_size: 10000\nclustering: {min_cluster_size: 5}\n"
+        "self_training: {epochs: 1}\nmin_bin_size: 10000\nclustering: {min_cluster_size: 5}\n"
     )
     return tmp_path

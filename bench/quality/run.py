@@ -247,14 +247,16 @@ def kmervae_tag(
     max_train_contigs: int | None = None,
     vae_settings: dict | None = None,
     pretrained: bool = False,
+    self_training_epochs: int | None = None,
 ) -> str:
     """A kmervae run's folder name; the training budget and other settings appear only
-    when given, so runs cached before ``--max-train-contigs``, ``--vae`` and
-    ``--pretrained-model`` keep their names."""
+    when given, so runs cached before ``--max-train-contigs``, ``--vae``,
+    ``--pretrained-model`` and ``--self-training-epochs`` keep their names."""
     budget = "" if max_train_contigs is None else f"_b{max_train_contigs}"
     others = "".join(f"_{k}-{v}" for k, v in sorted((vae_settings or {}).items()))
     base = "_pretrained" if pretrained else ""
-    return f"kmervae_e{epochs}{budget}{others}{base}_t{train_seed}"
+    second = "" if self_training_epochs is None else f"_st{self_training_epochs}"
+    return f"kmervae_e{epochs}{budget}{others}{base}{second}_t{train_seed}"
 
 
 def run_kmervae(
@@ -267,15 +269,19 @@ def run_kmervae(
     max_train_contigs: int | None = None,
     vae_settings: dict | None = None,
     pretrained: str | None = None,
+    self_training_epochs: int | None = None,
 ) -> dict:
     """The whole workflow on the community with ``vae: {epochs, seed: train_seed}`` (and
     ``max_train_contigs`` and ``vae_settings`` when given; otherwise the VAE defaults;
     with ``pretrained``, a model path in which ``{seed}`` stands for the training seed,
-    training starts from that model: config ``pretrained_model``).
+    training starts from that model: config ``pretrained_model``; with
+    ``self_training_epochs``, config ``self_training: epochs``).
     With ``first`` (the result of the first training seed's run) the features and marker
     genes are copied from that run instead of being computed again: its wall time is then
     the rest of the workflow (training, embedding, clustering, bins, plots, evaluation)."""
-    tag = kmervae_tag(epochs, train_seed, max_train_contigs, vae_settings, bool(pretrained))
+    tag = kmervae_tag(
+        epochs, train_seed, max_train_contigs, vae_settings, bool(pretrained), self_training_epochs
+    )
     run = out / "runs" / comm["name"] / tag
     sample = comm["name"]
 
@@ -294,6 +300,11 @@ def run_kmervae(
                 ""
                 if pretrained is None
                 else f"pretrained_model: {Path(pretrained.format(seed=train_seed)).resolve()}\n"
+            )
+            + (
+                ""
+                if self_training_epochs is None
+                else f"self_training:\n  epochs: {self_training_epochs}\n"
             )
             + f"vae:\n  epochs: {epochs}\n  seed: {train_seed}\n"
             + ("" if max_train_contigs is None else f"  max_train_contigs: {max_train_contigs}\n")
@@ -341,13 +352,21 @@ def kmervae_label(
     max_train_contigs: int | None,
     vae_settings: dict | None = None,
     pretrained: bool = False,
+    self_training_epochs: int | None = None,
 ) -> str:
     """kmervae's label in the tables; the training budget and other settings only when
     given."""
     budget = "" if max_train_contigs is None else f", {max_train_contigs:,} training contigs"
     others = "".join(f", {k} {v}" for k, v in sorted((vae_settings or {}).items()))
     base = ", pretrained" if pretrained else ""
-    return f"kmervae ({epochs} ep.{budget}{others}{base})"
+    second = (
+        ""
+        if self_training_epochs is None
+        else f", self-training {self_training_epochs} ep."
+        if self_training_epochs
+        else ", no self-training"
+    )
+    return f"kmervae ({epochs} ep.{budget}{others}{base}{second})"
 
 
 def variant_label(label: str, marker_guided: bool) -> str:
@@ -741,6 +760,7 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
                 args.max_train_contigs,
                 args.vae,
                 args.pretrained_model,
+                args.self_training_epochs,
             )
         )
     km0 = kms[0]
@@ -762,7 +782,11 @@ def bench_community(args, out: Path, comm: dict, rows, calibration, skipped, con
     for ts, km in zip(args.train_seeds, kms, strict=True):
         z = np.load(km["embedding"])
         label = kmervae_label(
-            args.epochs, args.max_train_contigs, args.vae, bool(args.pretrained_model)
+            args.epochs,
+            args.max_train_contigs,
+            args.vae,
+            bool(args.pretrained_model),
+            args.self_training_epochs,
         )
         kmeans = None  # the embedding's k-means ARI, computed with its first clustering
         # the workflow's own bins are one of the clusterings (its default); the other is
@@ -907,6 +931,15 @@ def parse_args(argv=None):
         help="kmervae training starts from this trained model (config pretrained_model; "
         "{seed} in the path stands for the training seed, e.g. a model of a tune-set run "
         "of the same seed); '_pretrained' in the run's folder name and the table's label",
+    )
+    p.add_argument(
+        "--self-training-epochs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="epochs of kmervae's second round of training (config self_training: epochs; "
+        "0 = none; default: the workflow's default); in the run's folder name and the "
+        "table's label",
     )
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument(

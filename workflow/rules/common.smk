@@ -86,6 +86,26 @@ def shell_options(cls, settings, names=None, what=None):
 TRAIN_OPTIONS = shell_options(VAEConfig, config["vae"], what="vae settings")
 # the contrastive term trains on substring views of the training contigs
 VAE_SETTINGS = settings_from_config(VAEConfig, config["vae"], what="vae settings")
+# self-training: a second round fine-tunes the first round's model, with partners from
+# its bins; the model that embeds every sample (MODEL) is then the second round's
+SELF_TRAINING = TRAINS_MODEL and config["self_training"]["epochs"] > 0
+SELF_TRAINING_VAE = {
+    **config["vae"],
+    "epochs": config["self_training"]["epochs"],
+    "learning_rate": config["self_training"]["learning_rate"],
+    "partner_share": config["self_training"]["partner_share"],
+}
+if SELF_TRAINING:
+    SELF_TRAIN_OPTIONS = shell_options(
+        VAEConfig, SELF_TRAINING_VAE, what="vae and self_training settings"
+    )
+    SELF_TRAIN_SETTINGS = settings_from_config(
+        VAEConfig, SELF_TRAINING_VAE, what="vae and self_training settings"
+    )
+FIRST_ROUND_DIR = "results/first_round"
+# where train_vae writes its model, and the report's name for its curves
+TRAIN_DIR = f"{FIRST_ROUND_DIR}/model" if SELF_TRAINING else MODEL_DIR
+TRAIN_FIGURE = "training curves, first round" if SELF_TRAINING else "training curves"
 VIEW_OPTIONS = shell_options(VAEConfig, VAE_SETTINGS, VIEW_SETTINGS)
 CLUSTER_OPTIONS = shell_options(
     ClusterParams,
@@ -200,6 +220,21 @@ def training_markers(wildcards):
     }
 
 
+def self_training_inputs(wildcards):
+    """The first round's bins of the training samples, their summaries and contig
+    indexes, and the marker tables if the cannot-link term is on."""
+    return {
+        "bins": expand(
+            f"{FIRST_ROUND_DIR}/clusters/{{sample}}.tsv", sample=TRAIN_SAMPLES
+        ),
+        "summaries": expand(
+            f"{FIRST_ROUND_DIR}/clusters/{{sample}}.summary.tsv", sample=TRAIN_SAMPLES
+        ),
+        "index": expand("results/features/{sample}.contigs.tsv", sample=TRAIN_SAMPLES),
+        "markers": training_markers(wildcards)["markers"],
+    }
+
+
 def matrix_contigs(paths):
     """Contigs in .npy feature matrices, from their sizes (8,362 float32 per row)."""
     return sum(os.path.getsize(p) for p in paths) // (8362 * 4)
@@ -211,17 +246,27 @@ def tensorflow_mem_mb(wildcards, attempt):
     return 3000 * attempt
 
 
-def train_runtime(wildcards, input, attempt):
+def training_minutes(settings, input, attempt):
     """Minutes: on real features about 600 contigs/s per epoch on 2 CPU cores, 400 with
     the contrastive term (a second encoder pass and the views counted on the fly;
     BENCHMARKS.md, "Real-size samples"), up to the configured epochs; a GPU is much
     faster. At most max_train_contigs train. Twice that, longer on each retry."""
-    rate = 400 if VAE_SETTINGS.uses_views else 600
+    rate = 400 if settings.uses_views else 600
     contigs = matrix_contigs(input.features)
-    if VAE_SETTINGS.max_train_contigs:
-        contigs = min(contigs, VAE_SETTINGS.max_train_contigs)
-    seconds = VAE_SETTINGS.epochs * contigs / rate
+    if settings.max_train_contigs:
+        contigs = min(contigs, settings.max_train_contigs)
+    seconds = settings.epochs * contigs / rate
     return int(15 + attempt * seconds / 60 * 2)
+
+
+def train_runtime(wildcards, input, attempt):
+    """Minutes of the (first round of) training."""
+    return training_minutes(VAE_SETTINGS, input, attempt)
+
+
+def self_train_runtime(wildcards, input, attempt):
+    """Minutes of the second round of training."""
+    return training_minutes(SELF_TRAIN_SETTINGS, input, attempt)
 
 
 def embed_runtime(wildcards, input, attempt):
@@ -363,6 +408,14 @@ def final_outputs():
             sample=SAMPLES,
         ),
         *expand("results/evaluation/{sample}.tsv", sample=LABELLED),
+        *expand(
+            f"{TRAIN_DIR}/{{name}}",
+            name=(
+                ["vae.keras", "history.tsv", "training.png", "provenance.json"]
+                if SELF_TRAINING and SAMPLES
+                else []
+            ),
+        ),
         *expand(
             "{model_dir}/{name}",
             model_dir=MODEL_DIR,

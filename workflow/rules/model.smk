@@ -31,22 +31,23 @@ rule view_sequences:
 
 rule train_vae:
     """Train the VAE (settings: config vae:); resumes from a checkpoint if interrupted,
-    and deletes one left by a run of other settings or data."""
+    and deletes one left by a run of other settings or data. With self-training this is
+    the first round, whose bins the second round (self_train) learns from."""
     input:
         unpack(training_markers),
         features=training_matrices,
         views=training_views,
         pretrained=pretrained_model,
     output:
-        model=f"{MODEL_DIR}/vae.keras",
-        history=f"{MODEL_DIR}/history.tsv",
+        model=f"{TRAIN_DIR}/vae.keras",
+        history=f"{TRAIN_DIR}/history.tsv",
         plot=report(
-            f"{MODEL_DIR}/training.png",
+            f"{TRAIN_DIR}/training.png",
             caption="../report/training.rst",
             category="Model",
-            labels={"figure": "training curves"},
+            labels={"figure": TRAIN_FIGURE},
         ),
-        provenance=f"{MODEL_DIR}/provenance.json",
+        provenance=f"{TRAIN_DIR}/provenance.json",
     log:
         "results/logs/train_vae.log",
     benchmark:

@@ -61,7 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="TSV",
         help="contig indexes of the same samples (kmervae features), naming the rows the "
-        "marker tables refer to; needed with --markers",
+        "marker tables and bins refer to; needed with --markers and --bins",
+    )
+    parser.add_argument(
+        "--bins",
+        nargs="*",
+        default=[],
+        metavar="TSV",
+        help="clusters tables of the same samples from an earlier round (kmervae cluster); "
+        "needed when --partner-share > 0 (self-training)",
+    )
+    parser.add_argument(
+        "--bin-summaries",
+        nargs="*",
+        default=[],
+        metavar="TSV",
+        help="their bin summaries with marker quality (kmervae cluster --markers "
+        "--summary); only bins of quality high or medium give partners",
     )
     parser.add_argument("--outdir", required=True, help="output directory")
     parser.add_argument(
@@ -127,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
         views=args.views,
         markers=args.markers,
         indexes=args.index,
+        bins=args.bins,
+        bin_summaries=args.bin_summaries,
         init_model=args.init_model,
         restart=args.restart,
         discard_stale=args.discard_stale_checkpoint,

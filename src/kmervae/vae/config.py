@@ -134,6 +134,11 @@ class VAEConfig:
     cannot_link_margin is penalised (0 = off; > 0 needs the samples' marker tables)."""
     cannot_link_margin: float = 0.5
     """Cosine similarity above which two contigs of one marker are pushed apart."""
+    partner_share: float = 0.0
+    """Self-training: share of the contrastive term's positives that are the view of
+    another training contig of the contig's bin from an earlier round, instead of a view
+    of its own (bins of marker-estimated quality high or medium only; 0 = off; > 0
+    needs those bins: kmervae train --bins, --bin-summaries, --index)."""
     beta: float = 1.0
     """Weight of the KL term (beta-VAE)."""
     kl_warmup_epochs: int = 0
@@ -236,6 +241,10 @@ class VAEConfig:
             bad("contrastive_skip_nearest must be >= 0 and below batch_size - 1")
         if self.cannot_link_weight < 0 or not -1 <= self.cannot_link_margin < 1:
             bad("cannot_link_weight must be >= 0 and cannot_link_margin in [-1, 1)")
+        if not 0 <= self.partner_share <= 1:
+            bad("partner_share must be in [0, 1]")
+        if self.partner_share > 0 and not self.uses_views:
+            bad("partner_share > 0 needs the contrastive term (contrastive_weight > 0)")
         try:
             self.view_spec().check()
         except ValueError as err:
@@ -247,6 +256,11 @@ class VAEConfig:
     def uses_markers(self) -> bool:
         """Whether training needs the marker tables of its samples."""
         return self.cannot_link_weight > 0
+
+    @property
+    def uses_partners(self) -> bool:
+        """Whether training needs the bins of an earlier round (self-training)."""
+        return self.partner_share > 0
 
     @property
     def uses_views(self) -> bool:

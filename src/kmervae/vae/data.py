@@ -317,6 +317,113 @@ class CannotLinks:
         return rows[order], labels[order]
 
 
+#: bins whose contigs are partners in self-training: marker-estimated quality high or
+#: medium (kmervae.markers.quality), bins that are mostly one genome
+PARTNER_QUALITIES = ("high", "medium")
+_PARTNER_STREAM = 0x9A27
+
+
+class BinPartners:
+    """Training contigs grouped by the bin an earlier round of training and clustering
+    put them in, for self-training: the positive of a contig in the contrastive term is,
+    with probability ``share``, the view of another training contig of its bin instead
+    of its own view. Only bins of estimated quality high or medium count
+    (:data:`PARTNER_QUALITIES`): they are mostly of one genome, so the term learns what
+    the contigs of one genome share, which the contig's own substrings cannot teach.
+
+    A batch's partners depend only on the seed, the epoch and the batch's index, as its
+    rows do.
+    """
+
+    def __init__(self, group_of_row: np.ndarray, rows: np.ndarray, share: float, seed: int):
+        """``group_of_row``: the bin number of every row of the source (-1: none);
+        partners are drawn among ``rows`` (the training rows) only."""
+        group_of_row = np.asarray(group_of_row, dtype=np.int64)
+        grouped = np.unique(np.asarray(rows, dtype=np.int64))
+        grouped = grouped[group_of_row[grouped] >= 0]
+        self.group_of_row = np.full(len(group_of_row), -1, dtype=np.int64)
+        self.group_of_row[grouped] = group_of_row[grouped]
+        # the members of bin g are members[offsets[g] : offsets[g] + counts[g]]
+        self.members = grouped[np.argsort(group_of_row[grouped], kind="stable")]
+        n_groups = int(group_of_row.max(initial=-1)) + 1
+        self.counts = np.bincount(group_of_row[grouped], minlength=n_groups)
+        self.offsets = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+        self.share = float(share)
+        self.seed = seed
+
+    @property
+    def n_groups(self) -> int:
+        return int((self.counts >= 2).sum())
+
+    @property
+    def n_contigs(self) -> int:
+        return int(self.counts[self.counts >= 2].sum())
+
+    @classmethod
+    def from_bins(
+        cls,
+        clusters: Sequence[str | os.PathLike],
+        summaries: Sequence[str | os.PathLike],
+        indexes: Sequence[str | os.PathLike],
+        source: MatrixSource,
+        rows: np.ndarray,
+        share: float,
+        seed: int,
+    ) -> BinPartners:
+        """The partners among the global ``rows`` of ``source``, from one clusters table
+        and bin summary (``kmervae cluster --markers``) and one contig index per feature
+        matrix, in its order."""
+        from kmervae.binning.clustering import read_clusters
+        from kmervae.binning.plots import read_bin_quality
+        from kmervae.features.matrix import read_contig_index
+
+        for what, paths in (
+            ("clusters tables", clusters),
+            ("bin summaries", summaries),
+            ("contig indexes", indexes),
+        ):
+            if len(paths) != len(source.paths):
+                raise InputError(
+                    paths[0] if paths else f"--{what.split()[0]}",
+                    f"{len(paths)} {what} for {len(source.paths)} feature matrices; give "
+                    "one per feature matrix, in the same order",
+                )
+        group_of_row = np.full(source.n_rows, -1, dtype=np.int64)
+        n_groups = 0
+        for f, (table, summary, index) in enumerate(zip(clusters, summaries, indexes, strict=True)):
+            names, _ = read_contig_index(index)
+            if len(names) != source.n_rows_per_file[f]:
+                raise InputError(
+                    index,
+                    f"lists {len(names)} contigs, but {source.paths[f]} holds "
+                    f"{source.n_rows_per_file[f]} rows",
+                )
+            bins = read_clusters(table, names)
+            quality = read_bin_quality(summary)
+            good = sorted(b for b, q in quality.items() if q in PARTNER_QUALITIES)
+            number = {b: n_groups + i for i, b in enumerate(good)}
+            n_groups += len(good)
+            start = int(source.row_starts[f])
+            group_of_row[start : start + len(names)] = [number.get(b, -1) for b in bins]
+        return cls(group_of_row, rows, share, seed)
+
+    def draw(self, rows: np.ndarray, epoch: int, idx: int) -> np.ndarray:
+        """The contig whose view is the positive of each of ``rows``: itself, or with
+        probability ``share`` a random training contig of its bin (possibly itself)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        rng = np.random.default_rng([self.seed, _PARTNER_STREAM, epoch, idx])
+        swap = rng.random(len(rows)) < self.share
+        pick = rng.random(len(rows))
+        groups = self.group_of_row[rows]
+        swap &= groups >= 0
+        g = groups[swap]
+        at = self.offsets[g] + np.minimum((pick[swap] * self.counts[g]).astype(np.int64),
+                                          self.counts[g] - 1)  # fmt: skip
+        partners = rows.copy()
+        partners[swap] = self.members[at]
+        return partners
+
+
 def split_rows(n_rows: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded split of ``range(n_rows)`` into ascending train and validation indices."""
     n_val = round(n_rows * val_fraction)
@@ -341,11 +448,21 @@ class _BatchesBase:
     """
 
     def _init(
-        self, source, rows, batch_size, shuffle, seed, drop_remainder, views=None, links=None
+        self,
+        source,
+        rows,
+        batch_size,
+        shuffle,
+        seed,
+        drop_remainder,
+        views=None,
+        links=None,
+        partners=None,
     ):
         self.source = source
         self.views = views
         self.links = links
+        self.partners = partners
         self._picks = None
         self._picks_epoch = None
         self.rows = np.asarray(rows, dtype=np.int64)
@@ -397,7 +514,9 @@ class _BatchesBase:
         rows = self._rows_of_batch(idx)
         batch = self.source.read(rows)
         if self.views is not None:
-            batch = (batch, self.views.read(rows, self._view_picks(rows)))
+            # self-training: some contigs' positives are views of a contig of their bin
+            view_rows = rows if self.partners is None else self.partners.draw(rows, self.epoch, idx)
+            batch = (batch, self.views.read(view_rows, self._view_picks(view_rows)))
         if self.links is not None:
             link_rows, groups = self.links.draw(self.epoch, idx)
             parts = batch if isinstance(batch, tuple) else (batch,)
@@ -423,9 +542,11 @@ def make_batches(
     workers=1,
     views=None,
     links=None,
+    partners=None,
 ):
     """A ``keras.utils.PyDataset`` yielding ``(raw_rows,)`` batches of ``rows``, or
-    ``((raw_rows, one_view_of_each),)`` with a :class:`ViewSource`; with
+    ``((raw_rows, one_view_of_each),)`` with a :class:`ViewSource` (with
+    :class:`BinPartners`, some views are of a partner of the contig); with
     :class:`CannotLinks`, the batch's tuple ends with the raw rows of a cannot-link draw
     and their group labels."""
     PyDataset = _import_pydataset()
@@ -433,7 +554,9 @@ def make_batches(
     class RowBatches(_BatchesBase, PyDataset):
         def __init__(self):
             PyDataset.__init__(self, workers=workers, use_multiprocessing=False)
-            self._init(source, rows, batch_size, shuffle, seed, drop_remainder, views, links)
+            self._init(
+                source, rows, batch_size, shuffle, seed, drop_remainder, views, links, partners
+            )
 
     return RowBatches()
 

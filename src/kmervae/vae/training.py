@@ -44,6 +44,8 @@ from kmervae.npyio import atomic_path
 from kmervae.provenance import provenance, write_json_atomic
 from kmervae.vae.config import VAEConfig
 from kmervae.vae.data import (
+    PARTNER_QUALITIES,
+    BinPartners,
     CannotLinks,
     MatrixSource,
     RunningMoments,
@@ -142,6 +144,7 @@ def _fingerprint(cfg: VAEConfig, data: TrainingData) -> str:
         "views": data.views.describe() if data.views else None,
         "markers": [_file_digest(p) for p in (*data.marker_tables, *data.contig_indexes)],
         "init_model": _file_digest(data.init_model) if data.init_model else None,
+        "bins": [_file_digest(p) for p in data.bin_tables],
     }
     blob = json.dumps({"config": d, **inputs}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -337,6 +340,8 @@ class TrainingData:
     contig_indexes: tuple[Path, ...] = ()
     #: a trained model whose weights training starts from (fine-tuning a base model)
     init_model: Path | None = None
+    partners: BinPartners | None = None
+    bin_tables: tuple[Path, ...] = ()  # with partners only: clusters tables, bin summaries
 
     def close(self) -> None:
         self.source.close()
@@ -350,11 +355,16 @@ def open_training_data(
     cfg: VAEConfig,
     markers: Sequence[str | os.PathLike] = (),
     indexes: Sequence[str | os.PathLike] = (),
+    bins: Sequence[str | os.PathLike] = (),
+    bin_summaries: Sequence[str | os.PathLike] = (),
 ) -> TrainingData:
     """Open the matrices (and the views, if the contrastive term needs them); choose the
     training contigs (at most ``cfg.contigs_per_sample`` of each matrix) and split them;
     with the cannot-link term, group the training contigs by the markers they carry
-    (``markers`` and ``indexes``: a marker table and a contig index per matrix)."""
+    (``markers`` and ``indexes``: a marker table and a contig index per matrix); with
+    self-training (``cfg.partner_share``), group them by their bins of an earlier round
+    (``bins``, ``bin_summaries`` and ``indexes``: a clusters table, its bin summary and
+    a contig index per matrix)."""
     source = MatrixSource(features)
     subsets = [
         sample_training_rows(cfg, source.lengths(f), len(source.paths))
@@ -404,6 +414,28 @@ def open_training_data(
                 len(data.links.groups),
                 data.links.n_pairs,
             )
+    if cfg.uses_partners:
+        if not bins or not bin_summaries:
+            raise KmervaeError(
+                "partner_share > 0 needs the bins of an earlier round of the training "
+                "samples, their bin summaries and their contig indexes (kmervae cluster "
+                "--markers; --bins, --bin-summaries, --index), or set partner_share to 0"
+            )
+        data.partners = BinPartners.from_bins(
+            bins, bin_summaries, indexes, source, data.train_rows, cfg.partner_share, cfg.seed
+        )
+        data.bin_tables = tuple(Path(p) for p in (*bins, *bin_summaries))
+        data.contig_indexes = tuple(Path(p) for p in indexes)
+        log.info(
+            "self-training: %d bins of quality %s hold %d training contigs; %.0f %% of "
+            "the positives are a view of a contig of the same bin",
+            data.partners.n_groups,
+            " or ".join(PARTNER_QUALITIES),
+            data.partners.n_contigs,
+            100 * cfg.partner_share,
+        )
+        if not data.partners.n_groups:
+            log.warning("no bin of the earlier round holds two training contigs")
     return data
 
 
@@ -480,10 +512,10 @@ WEIGHT_SHAPE_SETTINGS = (
 
 
 def copy_trained_weights(path: Path, model: KmerVAE) -> None:
-    """Set the trainable weights of ``model`` to those of the trained model at ``path``
-    (a base model to fine-tune). Its input standardisation and sampling seeds are not
-    copied: the model keeps its own, fitted to its training samples and seeded by its
-    settings."""
+    """Set the weights of ``model`` (its layers' kernels, biases and batch-normalisation
+    statistics) to those of the trained model at ``path``, a base model to fine-tune.
+    Its input standardisation, KL weight and sampling seeds are not copied: the model
+    keeps its own, fitted to its training samples and seeded by its settings."""
     base = load_vae(path)
     ours, theirs = model.vae_config.to_dict(), base.vae_config.to_dict()
     differ = [k for k in WEIGHT_SHAPE_SETTINGS if ours[k] != theirs[k]]
@@ -494,8 +526,18 @@ def copy_trained_weights(path: Path, model: KmerVAE) -> None:
             "this training: "
             + "; ".join(f"{k} {theirs[k]} (these settings: {ours[k]})" for k in differ),
         )
-    for dst, src in zip(model.trainable_variables, base.trainable_variables, strict=True):
-        dst.assign(src)
+    own = {id(v) for v in (model.preprocessor.mean, model.preprocessor.std, model.kl_weight)}
+    own |= {id(v) for v in _seed_states(model)}
+    # layers are named (enc_k7_1, dec_shared_1_bn, ...), so a weight's path names it in
+    # both models
+    trained = {v.path: v for v in base.variables}
+    for var in model.variables:
+        if id(var) in own:
+            continue
+        source = trained.get(var.path)
+        if source is None or tuple(source.shape) != tuple(var.shape):
+            raise InputError(path, f"has no weight {var.path} of shape {tuple(var.shape)}")
+        var.assign(source)
     log.info("weights of %s copied: fine-tuning a trained model", path)
 
 
@@ -512,6 +554,7 @@ def training_batches(cfg: VAEConfig, data: TrainingData):
         workers=cfg.loader_workers,
         views=data.views,
         links=data.links,
+        partners=data.partners,
     )
     if not len(data.val_rows):
         return train_batches, None
@@ -612,6 +655,8 @@ def train(
     views: Sequence[str | os.PathLike] = (),
     markers: Sequence[str | os.PathLike] = (),
     indexes: Sequence[str | os.PathLike] = (),
+    bins: Sequence[str | os.PathLike] = (),
+    bin_summaries: Sequence[str | os.PathLike] = (),
     init_model: str | os.PathLike | None = None,
     restart: bool = False,
     discard_stale: bool = False,
@@ -625,7 +670,9 @@ def train(
     ``views`` are the substring-view matrices of the same contigs (kmervae.features.views), one
     per feature matrix; the contrastive term needs them. ``markers`` and ``indexes``
     are the marker tables (kmervae markers) and contig indexes of the same samples; the
-    cannot-link term needs them. ``init_model`` is a trained model (vae.keras) of the
+    cannot-link term needs them; ``bins`` and ``bin_summaries`` (kmervae cluster
+    --markers, of an earlier round) with ``indexes`` are the bins self-training
+    (``partner_share``) draws partners from. ``init_model`` is a trained model (vae.keras) of the
     same architecture whose weights training starts from.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
@@ -638,7 +685,7 @@ def train(
     ckpt_dir = outdir / CHECKPOINT_DIR
     # first: the model's initial weights come from this seed
     set_determinism(cfg.seed, cfg.deterministic)
-    data = open_training_data(features, views, cfg, markers, indexes)
+    data = open_training_data(features, views, cfg, markers, indexes, bins, bin_summaries)
     try:
         if init_model is not None:
             data.init_model = Path(init_model)
@@ -705,6 +752,7 @@ def write_outputs(
                 else None
             ),
             cannot_link_pairs=data.links.n_pairs if data.links else None,
+            partner_bins=([str(p.resolve()) for p in data.bin_tables] if data.partners else None),
             epochs_completed=len(history),
             resumed_from_epoch=initial_epoch or None,
             stopped_early=stopped,
