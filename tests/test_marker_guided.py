@@ -311,3 +311,36 @@ def test_cluster_command_with_marker_guided(tmp_path):
     assert run_cluster([*default, "--no-marker-guided"]) == 0
     plain_bins = bin_of_contig(tmp_path / "c.tsv")
     assert len({plain_bins[n] for n in names}) == 3
+
+
+def test_a_bin_of_another_clustering_is_chosen_when_its_markers_say_it_is_better(tmp_path):
+    """Groups 2 and 3 lie far apart, so no Leiden run joins them; the markers say they are
+    halves of one genome, and another clustering (say, of an earlier round of training)
+    that holds them in one bin is chosen over the embedding's own two halves."""
+    from kmervae.binning.clustering import candidate_partition
+
+    z, group, names, lengths = sample()
+    halves = {0: MARKERS, 1: MARKERS, 2: MARKERS[:10], 3: MARKERS[10:]}
+    table = marker_table(names, group, halves)
+    alone = guided(z, lengths, names, table, SPLITTING)
+    assert bins_of(alone, group, 2).isdisjoint(bins_of(alone, group, 3))  # the setup holds
+    # the other clustering: groups 2 and 3 together, 0 and 1 merged, one contig unbinned
+    other = tmp_path / "other.tsv"
+    bin_names = np.array(["x", "x", "whole", "whole"])[group].astype(object)
+    bin_names[0] = "unbinned"
+    other.write_text(
+        "clustername\tcontigname\n"
+        + "".join(f"{b}\t{n}\n" for b, n in zip(bin_names, names, strict=True))
+    )
+    partition = candidate_partition(other, names)
+    assert len(set(partition[1:][group[1:] >= 2].tolist())) == 1
+    assert partition[0] not in set(partition[1:].tolist())  # the unbinned contig: alone
+    params = ClusterParams(marker_guided=True, resolution=SPLITTING, seed=42)
+    labels = cluster_embedding(
+        z, lengths, params, markers=table, names=names, candidates=[partition]
+    )
+    assert bins_of(labels, group, 2) == bins_of(labels, group, 3)
+    whole = qualities(labels, names, table)[labels[group == 2][0]]
+    assert (whole.completeness, whole.contamination) == (100.0, 0.0)
+    # the other clustering's merged pair (contamination 100 %) is not chosen
+    assert bins_of(labels, group, 0).isdisjoint(bins_of(labels, group, 1))

@@ -149,3 +149,23 @@ def test_a_pretrained_model_starts_the_training_and_is_its_input(workdir):
     # a new base model retrains: it is an input of the training job
     inputs = _job_field(result.stdout, "train_vae", "input")
     assert "base/vae.keras" in inputs.split(", ")
+
+
+def test_self_training_plans_two_rounds_and_offers_the_first_round_bins(workdir):
+    result = snakemake(workdir, "--dry-run", "--printshellcmds", "--forceall")
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [line.strip() for line in result.stdout.splitlines() if "kmervae " in line]
+    final = next(c for c in commands if "kmervae cluster results/embeddings/first" in c)
+    assert "--candidate-bins results/first_round/clusters/first.tsv" in final
+    first = next(c for c in commands if "kmervae cluster results/first_round/" in c)
+    assert "--candidate-bins" not in first and "--bins-dir" not in first
+    second = next(c for c in commands if "kmervae train" in c and "--bins" in c)
+    assert "--init-model results/first_round/model/vae.keras" in second
+    assert "--epochs=1" in second and "--partner-share=0.5" in second
+    # off (the default): one round, no first-round bins anywhere
+    config = workdir / "config.yaml"
+    config.write_text(config.read_text().replace("self_training: {epochs: 1}\n", ""))
+    plain = snakemake(workdir, "--dry-run", "--printshellcmds", "--forceall")
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "first_round" not in plain.stdout and "--candidate-bins" not in plain.stdout
+    assert plain.stdout.count("kmervae train") == 1

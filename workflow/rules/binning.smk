@@ -5,12 +5,14 @@ rule cluster:
     """Cluster a sample's embedding into bins; write bins of >= min_bin_size bp as FASTA
     (gzipped unless compress_bins is false), the bins in the CAMI binning format for
     AMBER, and a summary with each bin's completeness, contamination and quality from
-    its marker genes."""
+    its marker genes. With self-training, a training sample's bins are also chosen among
+    its first-round bins."""
     input:
         embedding="results/embeddings/{sample}.npy",
         index="results/features/{sample}.contigs.tsv",
         fasta=fasta_of,
         markers="results/markers/{sample}.tsv",
+        candidates=first_round_bins,
     output:
         clusters=report(
             "results/clusters/{sample}.tsv",
@@ -41,13 +43,14 @@ rule cluster:
     params:
         options=CLUSTER_OPTIONS,
         bin_files=BIN_FILES,
+        candidates=candidate_bins_option,
     shell:
         "kmervae cluster {input.embedding:q} --index {input.index:q}"
         " --fasta {input.fasta:q} --sample {wildcards.sample}"
         " --clusters {output.clusters:q} --cami {output.cami:q}"
         " --bins-dir {output.bins:q} {params.bin_files}"
         " --summary {output.summary:q} --markers {input.markers:q} --threads {threads}"
-        " {params.options} 2> {log:q}"
+        " {params.candidates} {params.options} 2> {log:q}"
 
 
 rule evaluate:

@@ -220,6 +220,20 @@ def training_markers(wildcards):
     }
 
 
+def first_round_bins(wildcards):
+    """With self-training, a training sample's first-round bins: candidates of its
+    marker-guided clustering beside the Leiden runs of the second round's embedding."""
+    if SELF_TRAINING and wildcards.sample in TRAIN_SAMPLES:
+        return [f"{FIRST_ROUND_DIR}/clusters/{wildcards.sample}.tsv"]
+    return []
+
+
+def candidate_bins_option(wildcards):
+    """``--candidate-bins TABLE`` for kmervae cluster (the first-round bins), or nothing."""
+    bins = first_round_bins(wildcards)
+    return f"--candidate-bins {shlex.quote(bins[0])}" if bins else ""
+
+
 def self_training_inputs(wildcards):
     """The first round's bins of the training samples, their summaries and contig
     indexes, and the marker tables if the cannot-link term is on."""

@@ -653,13 +653,15 @@ def cluster_embedding(
     threads: int = 1,
     markers: MarkerTable | None = None,
     names: Sequence[str] | None = None,
+    candidates: Sequence[np.ndarray] = (),
 ) -> np.ndarray:
     """Cluster ids per contig (-1: unbinned), by ``params.algorithm``; see the module doc.
     ``threads``: of the neighbour search of ``leiden`` and the processes of the
     marker-guided Leiden runs (the rest runs on one); the result does not depend on it.
     ``params.marker_guided`` uses ``markers``, the sample's marker table, and ``names``,
     the contig of each row (kmervae.binning.marker_guided); without them leiden runs
-    plain, with a warning."""
+    plain, with a warning. ``candidates``: more partitions (a label per row, see
+    :func:`candidate_partition`) whose bins marker-guided clustering chooses among too."""
     lengths = np.asarray(lengths, dtype=np.int64)
     if len(z) != len(lengths):
         raise KmervaeError(f"{len(z)} embedding rows but {len(lengths)} contig lengths")
@@ -699,6 +701,7 @@ def cluster_embedding(
                 params.seed,
                 threads,
                 params.leiden_iterations(len(x)),
+                candidates,
             )
         elif params.algorithm == "leiden":
             labels = leiden_clustering(
@@ -789,6 +792,18 @@ def cami_binning_text(bins: list[Bin], names: list[str], sample: str) -> str:
     lines = [f"@Version:{CAMI_VERSION}\n", f"@SampleID:{sample}\n", "\n", "@@SEQUENCEID\tBINID\n"]
     lines.extend(f"{names[i]}\t{b.name}\n" for b in bins for i in b.members)
     return "".join(lines)
+
+
+def candidate_partition(path: str | os.PathLike, names) -> np.ndarray:
+    """A clusters table as a partition of the contigs ``names`` for marker-guided
+    clustering to choose bins from: a label per contig, each unbinned contig a label of
+    its own."""
+    bins = read_clusters(path, names)
+    _, labels = np.unique(bins.astype(str), return_inverse=True)
+    labels = labels.astype(np.int64)
+    unbinned = bins == UNBINNED
+    labels[unbinned] = labels.max(initial=-1) + 1 + np.arange(int(unbinned.sum()))
+    return labels
 
 
 def read_clusters(path: str | os.PathLike, names) -> np.ndarray:

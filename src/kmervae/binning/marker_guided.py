@@ -212,13 +212,17 @@ def marker_guided_labels(
     seed: int,
     processes: int = 1,
     iterations: int = -1,
+    candidates: Sequence[np.ndarray] = (),
 ) -> np.ndarray:
     """Bin per row of the unit-length embedding ``x`` (ids 0, 1, ...), chosen by the
     markers of ``table`` among Leiden partitions of ``graph`` (the neighbour graph of
     ``x``) and split where markers are duplicated; see the module doc. ``names``: the
     contig of each row. Without any marker in these contigs: Leiden at ``resolution``,
     with a warning. ``processes``: Leiden runs at once (the result does not depend on
-    it); ``iterations``: of each Leiden run (-1: until stable)."""
+    it); ``iterations``: of each Leiden run (-1: until stable). ``candidates``: more
+    partitions (a label per row) whose bins are candidates too, after the Leiden runs'
+    on ties: the bins of another clustering of the same contigs, e.g. of an earlier
+    round of training (as DAS Tool chooses among binners)."""
     from kmervae.binning.clustering import leiden_partition, leiden_partitions
 
     if len(names) != len(x):
@@ -230,15 +234,20 @@ def marker_guided_labels(
         )  # fmt: skip
         return leiden_partition(graph, resolution, seed, iterations)
     resolutions = [resolution * f for f in RESOLUTION_FACTORS]
-    partitions = leiden_partitions(graph, resolutions, seed, processes, iterations)
+    partitions = [
+        *leiden_partitions(graph, resolutions, seed, processes, iterations),
+        *(np.asarray(labels, dtype=np.int64) for labels in candidates),
+    ]
     scorer = _Scorer(names, table)
     bins = select_bins(partitions, RESOLUTION_FACTORS.index(1.0), scorer, x)
     before = len(bins)
     bins = [part for b in bins for part in split_duplicated(x, b, scorer, seed)]
     log.info(
-        "marker-guided clustering: %d bins chosen over resolutions %s, %d more from "
+        "marker-guided clustering: %d bins chosen over resolutions %s%s, %d more from "
         "splitting bins with duplicated markers",
-        before, ", ".join(f"{r:g}" for r in resolutions), len(bins) - before,
+        before, ", ".join(f"{r:g}" for r in resolutions),
+        f" and {len(candidates)} other clustering(s)" if candidates else "",
+        len(bins) - before,
     )  # fmt: skip
     labels = np.empty(len(x), dtype=np.int64)
     for number, rows in enumerate(bins):

@@ -59,6 +59,7 @@ from kmervae.binning.clustering import (
     CLUSTERS_HEADER,
     ClusterParams,
     cami_binning_text,
+    candidate_partition,
     cluster_embedding,
     clusters_table_rows,
     is_marker_guided,
@@ -104,6 +105,16 @@ def add_arguments(parser) -> None:
         type=Path,
         help="marker table of the sample (kmervae markers): completeness, contamination and "
         "quality of each bin in the summary",
+    )
+    parser.add_argument(
+        "--candidate-bins",
+        type=Path,
+        nargs="*",
+        default=[],
+        metavar="TSV",
+        help="clusters tables of the same sample made otherwise (e.g. by an earlier round "
+        "of training; kmervae cluster): marker-guided clustering chooses each bin among "
+        "their bins too, as among its own Leiden runs",
     )
     parser.add_argument(
         "--sample", help="sample name in the bin names (default: the embedding's file name)"
@@ -178,14 +189,21 @@ def run(args) -> int:
     if matrix is not None and args.fasta is None:
         gc = matrix.column(LAYOUT.gc_column).astype(np.float64)
     markers = _read_markers(args.markers, names) if args.markers is not None else None
+    candidates = [candidate_partition(path, names) for path in args.candidate_bins]
 
     log.debug("clustering settings: %s", params.as_dict())
     guided = is_marker_guided(params, markers, names)
+    if candidates and not guided:
+        raise KmervaeError(
+            "--candidate-bins needs marker-guided leiden clustering (and --markers): "
+            "only the markers can choose between bins"
+        )
     method = "marker-guided leiden" if guided else params.algorithm
     start = time.perf_counter()
     labels = cluster_embedding(
-        z, lengths, params, threads=args.threads, markers=markers, names=names
-    )
+        z, lengths, params, threads=args.threads, markers=markers, names=names,
+        candidates=candidates,
+    )  # fmt: skip
     bins, assignment = name_bins(labels, lengths, sample)
     binned_bp = int(lengths[assignment >= 0].sum())
     written = [b for b in bins if b.bp >= params.min_bin_size]
