@@ -738,6 +738,7 @@ def test_partners_are_training_contigs_of_the_bin_drawn_by_seed_epoch_and_batch(
 
 
 def test_partners_come_from_bins_of_high_or_medium_quality(tmp_path):
+    from kmervae.commands.train import partner_bins
     from kmervae.vae.data import BinPartners
 
     write_synthetic_matrix(tmp_path / "a.npy", 6, n_genomes=2, seed=1)
@@ -754,19 +755,22 @@ def test_partners_come_from_bins_of_high_or_medium_quality(tmp_path):
     )
     b = _write_bins(tmp_path / "b", [("x", "b0"), ("x", "b1"), ("w", "b2"), ("w", "b3")],
                     {"x": "medium", "w": "high"})  # fmt: skip
-    partners = BinPartners.from_bins(
-        [a[0], b[0]], [a[1], b[1]], indexes, source, np.arange(10), 0.5, seed=1
-    )
+    groups = partner_bins([a[0], b[0]], [a[1], b[1]], indexes)
+    # good bins numbered by name within each sample; y is of low quality
+    assert [g.tolist() for g in groups] == [[0, 0, -1, -1, 1, 1], [1, 1, 0, 0]]
+    partners = BinPartners.from_groups(groups, source, np.arange(10), 0.5, seed=1)
     # bins of one sample are not those of another, though they share a name
-    expected = [0, 0, -1, -1, 1, 1, 3, 3, 2, 2]  # numbered by name within each sample
-    np.testing.assert_array_equal(partners.group_of_row, expected)
-    with pytest.raises(InputError, match="1 clusters tables for 2 feature matrices"):
-        BinPartners.from_bins([a[0]], [a[1], b[1]], indexes, source, np.arange(10), 0.5, 1)
+    np.testing.assert_array_equal(partners.group_of_row, [0, 0, -1, -1, 1, 1, 3, 3, 2, 2])
+    with pytest.raises(KmervaeError, match=r"1 clusters tables .* 2 bin summaries"):
+        partner_bins([a[0]], [a[1], b[1]], indexes)
+    with pytest.raises(KmervaeError, match="bins of 1 samples for 2 feature matrices"):
+        BinPartners.from_groups(groups[:1], source, np.arange(10), 0.5, seed=1)
 
 
 @pytest.mark.slow
 def test_self_training_pulls_the_contigs_of_a_bin_together(demo_with_views, tmp_path):
     from kmervae.binning.clustering import normalize
+    from kmervae.commands.train import partner_bins
 
     features, views = demo_with_views
     index = features.parent / "f.contigs.tsv"
@@ -790,8 +794,8 @@ def test_self_training_pulls_the_contigs_of_a_bin_together(demo_with_views, tmp_
         train([features], tmp_path / "x", _tiny(**base, partner_share=0.5), views=[views])
     plain = train([features], tmp_path / "p", _tiny(**base), views=[views], plots=False)
     cfg = _tiny(**base, partner_share=1.0)
-    given = {"views": [views], "bins": [table], "bin_summaries": [summary],
-             "indexes": [index], "plots": False}  # fmt: skip
+    given = {"views": [views], "bin_groups": partner_bins([table], [summary], [index]),
+             "bin_tables": [table, summary], "plots": False}  # fmt: skip
     runs = [train([features], tmp_path / n, cfg, **given) for n in "ab"]
     for x, y in zip(_weights(runs[0].model), _weights(runs[1].model), strict=True):
         np.testing.assert_array_equal(x, y)

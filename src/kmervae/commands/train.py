@@ -130,6 +130,35 @@ def config_from_args(args: argparse.Namespace) -> VAEConfig:
     return VAEConfig.from_dict(given)
 
 
+def partner_bins(bins, summaries, indexes) -> list:
+    """Per sample, the bin number of each contig of its index (-1: none), counting only
+    bins of marker quality high or medium (:data:`kmervae.vae.data.PARTNER_QUALITIES`):
+    what self-training draws partners from. ``bins``: clusters tables (kmervae
+    cluster), ``summaries``: their bin summaries (with --markers), ``indexes``: the
+    samples' contig indexes, all in the order of the feature matrices."""
+    import numpy as np
+
+    from kmervae.binning.clustering import read_clusters
+    from kmervae.binning.plots import read_bin_quality
+    from kmervae.features.matrix import read_contig_index
+    from kmervae.vae.data import PARTNER_QUALITIES
+
+    if not (len(bins) == len(summaries) == len(indexes)):
+        raise KmervaeError(
+            f"{len(bins)} clusters tables (--bins), {len(summaries)} bin summaries "
+            f"(--bin-summaries) and {len(indexes)} contig indexes (--index): give one of "
+            "each per feature matrix, in its order"
+        )
+    groups = []
+    for table, summary, index in zip(bins, summaries, indexes, strict=True):
+        names, _ = read_contig_index(index)
+        quality = read_bin_quality(summary)
+        good = sorted(b for b, q in quality.items() if q in PARTNER_QUALITIES)
+        number = {b: i for i, b in enumerate(good)}
+        groups.append(np.array([number.get(b, -1) for b in read_clusters(table, names)]))
+    return groups
+
+
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     log.info("configuration: %s", cfg.to_dict())
@@ -143,8 +172,8 @@ def run(args: argparse.Namespace) -> int:
         views=args.views,
         markers=args.markers,
         indexes=args.index,
-        bins=args.bins,
-        bin_summaries=args.bin_summaries,
+        bin_groups=partner_bins(args.bins, args.bin_summaries, args.index) if args.bins else (),
+        bin_tables=[*args.bins, *args.bin_summaries],
         init_model=args.init_model,
         restart=args.restart,
         discard_stale=args.discard_stale_checkpoint,

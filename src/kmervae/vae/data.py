@@ -360,51 +360,34 @@ class BinPartners:
         return int(self.counts[self.counts >= 2].sum())
 
     @classmethod
-    def from_bins(
+    def from_groups(
         cls,
-        clusters: Sequence[str | os.PathLike],
-        summaries: Sequence[str | os.PathLike],
-        indexes: Sequence[str | os.PathLike],
+        groups: Sequence[np.ndarray],
         source: MatrixSource,
         rows: np.ndarray,
         share: float,
         seed: int,
     ) -> BinPartners:
-        """The partners among the global ``rows`` of ``source``, from one clusters table
-        and bin summary (``kmervae cluster --markers``) and one contig index per feature
-        matrix, in its order."""
-        from kmervae.binning.clustering import read_clusters
-        from kmervae.binning.plots import read_bin_quality
-        from kmervae.features.matrix import read_contig_index
-
-        for what, paths in (
-            ("clusters tables", clusters),
-            ("bin summaries", summaries),
-            ("contig indexes", indexes),
-        ):
-            if len(paths) != len(source.paths):
-                raise InputError(
-                    paths[0] if paths else f"--{what.split()[0]}",
-                    f"{len(paths)} {what} for {len(source.paths)} feature matrices; give "
-                    "one per feature matrix, in the same order",
-                )
+        """The partners among the global ``rows`` of ``source``, from one array per
+        feature matrix, in its order: the bin number of each of its rows (-1: none; from
+        0 in each matrix, the bins of one sample are not those of another)."""
+        if len(groups) != len(source.paths):
+            raise KmervaeError(
+                f"bins of {len(groups)} samples for {len(source.paths)} feature matrices; "
+                "give one clusters table and bin summary per feature matrix, in its order"
+            )
         group_of_row = np.full(source.n_rows, -1, dtype=np.int64)
         n_groups = 0
-        for f, (table, summary, index) in enumerate(zip(clusters, summaries, indexes, strict=True)):
-            names, _ = read_contig_index(index)
-            if len(names) != source.n_rows_per_file[f]:
-                raise InputError(
-                    index,
-                    f"lists {len(names)} contigs, but {source.paths[f]} holds "
-                    f"{source.n_rows_per_file[f]} rows",
+        for f, labels in enumerate(groups):
+            labels = np.asarray(labels, dtype=np.int64)
+            if len(labels) != source.n_rows_per_file[f]:
+                raise KmervaeError(
+                    f"bins of {len(labels)} contigs for {source.paths[f]}, which holds "
+                    f"{source.n_rows_per_file[f]} rows"
                 )
-            bins = read_clusters(table, names)
-            quality = read_bin_quality(summary)
-            good = sorted(b for b, q in quality.items() if q in PARTNER_QUALITIES)
-            number = {b: n_groups + i for i, b in enumerate(good)}
-            n_groups += len(good)
             start = int(source.row_starts[f])
-            group_of_row[start : start + len(names)] = [number.get(b, -1) for b in bins]
+            group_of_row[start : start + len(labels)] = np.where(labels >= 0, labels + n_groups, -1)
+            n_groups += int(labels.max(initial=-1)) + 1
         return cls(group_of_row, rows, share, seed)
 
     def draw(self, rows: np.ndarray, epoch: int, idx: int) -> np.ndarray:

@@ -144,7 +144,7 @@ def _fingerprint(cfg: VAEConfig, data: TrainingData) -> str:
         "views": data.views.describe() if data.views else None,
         "markers": [_file_digest(p) for p in (*data.marker_tables, *data.contig_indexes)],
         "init_model": _file_digest(data.init_model) if data.init_model else None,
-        "bins": [_file_digest(p) for p in data.bin_tables],
+        "bins": [hashlib.sha256(g.tobytes()).hexdigest() for g in data.bin_groups],
     }
     blob = json.dumps({"config": d, **inputs}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -341,7 +341,8 @@ class TrainingData:
     #: a trained model whose weights training starts from (fine-tuning a base model)
     init_model: Path | None = None
     partners: BinPartners | None = None
-    bin_tables: tuple[Path, ...] = ()  # with partners only: clusters tables, bin summaries
+    bin_groups: tuple[np.ndarray, ...] = ()  # with partners only: the bins, per matrix
+    bin_tables: tuple[Path, ...] = ()  # where they came from (provenance)
 
     def close(self) -> None:
         self.source.close()
@@ -355,16 +356,15 @@ def open_training_data(
     cfg: VAEConfig,
     markers: Sequence[str | os.PathLike] = (),
     indexes: Sequence[str | os.PathLike] = (),
-    bins: Sequence[str | os.PathLike] = (),
-    bin_summaries: Sequence[str | os.PathLike] = (),
+    bin_groups: Sequence[np.ndarray] = (),
 ) -> TrainingData:
     """Open the matrices (and the views, if the contrastive term needs them); choose the
     training contigs (at most ``cfg.contigs_per_sample`` of each matrix) and split them;
     with the cannot-link term, group the training contigs by the markers they carry
     (``markers`` and ``indexes``: a marker table and a contig index per matrix); with
     self-training (``cfg.partner_share``), group them by their bins of an earlier round
-    (``bins``, ``bin_summaries`` and ``indexes``: a clusters table, its bin summary and
-    a contig index per matrix)."""
+    (``bin_groups``: per matrix, the bin number of each row, -1 for none;
+    :func:`kmervae.commands.train.partner_bins` reads them)."""
     source = MatrixSource(features)
     subsets = [
         sample_training_rows(cfg, source.lengths(f), len(source.paths))
@@ -415,17 +415,16 @@ def open_training_data(
                 data.links.n_pairs,
             )
     if cfg.uses_partners:
-        if not bins or not bin_summaries:
+        if not bin_groups:
             raise KmervaeError(
                 "partner_share > 0 needs the bins of an earlier round of the training "
                 "samples, their bin summaries and their contig indexes (kmervae cluster "
                 "--markers; --bins, --bin-summaries, --index), or set partner_share to 0"
             )
-        data.partners = BinPartners.from_bins(
-            bins, bin_summaries, indexes, source, data.train_rows, cfg.partner_share, cfg.seed
+        data.partners = BinPartners.from_groups(
+            bin_groups, source, data.train_rows, cfg.partner_share, cfg.seed
         )
-        data.bin_tables = tuple(Path(p) for p in (*bins, *bin_summaries))
-        data.contig_indexes = tuple(Path(p) for p in indexes)
+        data.bin_groups = tuple(np.asarray(g, dtype=np.int64) for g in bin_groups)
         log.info(
             "self-training: %d bins of quality %s hold %d training contigs; %.0f %% of "
             "the positives are a view of a contig of the same bin",
@@ -655,8 +654,8 @@ def train(
     views: Sequence[str | os.PathLike] = (),
     markers: Sequence[str | os.PathLike] = (),
     indexes: Sequence[str | os.PathLike] = (),
-    bins: Sequence[str | os.PathLike] = (),
-    bin_summaries: Sequence[str | os.PathLike] = (),
+    bin_groups: Sequence[np.ndarray] = (),
+    bin_tables: Sequence[str | os.PathLike] = (),
     init_model: str | os.PathLike | None = None,
     restart: bool = False,
     discard_stale: bool = False,
@@ -670,10 +669,11 @@ def train(
     ``views`` are the substring-view matrices of the same contigs (kmervae.features.views), one
     per feature matrix; the contrastive term needs them. ``markers`` and ``indexes``
     are the marker tables (kmervae markers) and contig indexes of the same samples; the
-    cannot-link term needs them; ``bins`` and ``bin_summaries`` (kmervae cluster
-    --markers, of an earlier round) with ``indexes`` are the bins self-training
-    (``partner_share``) draws partners from. ``init_model`` is a trained model (vae.keras) of the
-    same architecture whose weights training starts from.
+    cannot-link term needs them; ``bin_groups`` are the bins of an earlier round that
+    self-training (``partner_share``) draws partners from (per matrix, the bin of each
+    row; ``bin_tables``: the files they were read from, for the provenance).
+    ``init_model`` is a trained model (vae.keras) of the same architecture whose weights
+    training starts from.
 
     Resumes from ``outdir/checkpoint`` when it holds a checkpoint of the same config and
     data (unless ``restart``); one of another config or data is an error, or deleted with
@@ -685,7 +685,8 @@ def train(
     ckpt_dir = outdir / CHECKPOINT_DIR
     # first: the model's initial weights come from this seed
     set_determinism(cfg.seed, cfg.deterministic)
-    data = open_training_data(features, views, cfg, markers, indexes, bins, bin_summaries)
+    data = open_training_data(features, views, cfg, markers, indexes, bin_groups)
+    data.bin_tables = tuple(Path(p) for p in bin_tables) if data.partners else ()
     try:
         if init_model is not None:
             data.init_model = Path(init_model)
