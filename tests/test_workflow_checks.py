@@ -92,6 +92,9 @@ def test_slurm_profile_dry_run_sets_account_partition_and_resources(workdir):
     assert train["slurm_partition"] == "your_gpu_partition"
     assert train["slurm_account"] == "your_account"
     assert int(train["mem_mb"]) >= 3000
+    # the project's config turns self-training on: its second round is a GPU job too
+    second = resources["self_train"]
+    assert second["gpu"] == "1" and second["slurm_partition"] == "your_gpu_partition"
 
 
 def test_local_profile_dry_run_spells_out_every_setting(workdir):
