@@ -172,3 +172,8 @@ def test_self_training_plans_two_rounds_and_offers_the_first_round_bins(workdir)
     assert plain.returncode == 0, plain.stdout + plain.stderr
     assert "first_round" not in plain.stdout and "--candidate-bins" not in plain.stdout
     assert plain.stdout.count("kmervae train") == 1
+    # partners need a first round: in vae: (the first round's settings) they are refused
+    config.write_text(config.read_text().replace("seed: 3}", "seed: 3, partner_share: 0.5}"))
+    refused = snakemake(workdir, "--dry-run")
+    assert refused.returncode != 0
+    assert "set self_training: partner_share" in refused.stdout + refused.stderr

@@ -88,6 +88,11 @@ TRAIN_OPTIONS = shell_options(VAEConfig, config["vae"], what="vae settings")
 VAE_SETTINGS = settings_from_config(VAEConfig, config["vae"], what="vae settings")
 # self-training: a second round fine-tunes the first round's model, with partners from
 # its bins; the model that embeds every sample (MODEL) is then the second round's
+if VAE_SETTINGS.partner_share > 0:
+    raise WorkflowError(
+        "config vae: partner_share is for the second round of self-training only; set "
+        "self_training: partner_share (and self_training: epochs > 0) instead"
+    )
 SELF_TRAINING = TRAINS_MODEL and config["self_training"]["epochs"] > 0
 SELF_TRAINING_VAE = {
     **config["vae"],
