@@ -656,8 +656,19 @@ def test_a_cannot_link_draw_depends_only_on_seed_epoch_and_index():
 
 
 @pytest.mark.slow
-def test_cannot_link_training_pushes_contigs_of_one_marker_apart(demo_with_views, tmp_path):
+def _cosine_within_fives(model, features: Path, groups) -> float:
+    """Mean cosine similarity of the embeddings of two contigs of one group ``g``, the
+    rows ``5 g`` to ``5 g + 4`` of ``features`` (the hand-made groups of the cannot-link
+    and self-training tests)."""
     from kmervae.binning.clustering import normalize
+
+    z = normalize(z_mean(model, np.load(features)))
+    sims = [z[i] @ z[j] for g in groups for i in range(5 * g, 5 * g + 5)
+            for j in range(i + 1, 5 * g + 5)]  # fmt: skip
+    return float(np.mean(sims))
+
+
+def test_cannot_link_training_pushes_contigs_of_one_marker_apart(demo_with_views, tmp_path):
 
     features, views = demo_with_views
     names = [line.split("\t")[0] for line in (features.parent / "f.contigs.tsv").open()][1:]
@@ -672,10 +683,7 @@ def test_cannot_link_training_pushes_contigs_of_one_marker_apart(demo_with_views
     index = features.parent / "f.contigs.tsv"
 
     def linked_cosine(model) -> float:
-        z = normalize(z_mean(model, np.load(features)))
-        sims = [z[i] @ z[j] for g in range(10) for i in range(5 * g, 5 * g + 5)
-                for j in range(i + 1, 5 * g + 5)]  # fmt: skip
-        return float(np.mean(sims))
+        return _cosine_within_fives(model, features, range(10))
 
     with pytest.raises(KmervaeError, match="needs the marker tables"):
         train([features], tmp_path / "x", _tiny(**base, cannot_link_weight=1.0), views=[views])
@@ -769,7 +777,6 @@ def test_partners_come_from_bins_of_high_or_medium_quality(tmp_path):
 
 @pytest.mark.slow
 def test_self_training_pulls_the_contigs_of_a_bin_together(demo_with_views, tmp_path):
-    from kmervae.binning.clustering import normalize
     from kmervae.commands.train import partner_bins
 
     features, views = demo_with_views
@@ -785,10 +792,7 @@ def test_self_training_pulls_the_contigs_of_a_bin_together(demo_with_views, tmp_
                 batch_size=32, val_fraction=0.0)  # fmt: skip
 
     def bin_cosine(model, groups) -> float:
-        z = normalize(z_mean(model, np.load(features)))
-        sims = [z[i] @ z[j] for g in groups for i in range(5 * g, 5 * g + 5)
-                for j in range(i + 1, 5 * g + 5)]  # fmt: skip
-        return float(np.mean(sims))
+        return _cosine_within_fives(model, features, groups)
 
     with pytest.raises(KmervaeError, match="needs the bins of an earlier round"):
         train([features], tmp_path / "x", _tiny(**base, partner_share=0.5), views=[views])

@@ -144,7 +144,12 @@ def _fingerprint(cfg: VAEConfig, data: TrainingData) -> str:
         "views": data.views.describe() if data.views else None,
         "markers": [_file_digest(p) for p in (*data.marker_tables, *data.contig_indexes)],
         "init_model": _file_digest(data.init_model) if data.init_model else None,
-        "bins": [hashlib.sha256(g.tobytes()).hexdigest() for g in data.bin_groups],
+        # the bin of every training contig that has partners
+        "bins": (
+            hashlib.sha256(data.partners.group_of_row.tobytes()).hexdigest()
+            if data.partners
+            else None
+        ),
     }
     blob = json.dumps({"config": d, **inputs}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -341,8 +346,7 @@ class TrainingData:
     #: a trained model whose weights training starts from (fine-tuning a base model)
     init_model: Path | None = None
     partners: BinPartners | None = None
-    bin_groups: tuple[np.ndarray, ...] = ()  # with partners only: the bins, per matrix
-    bin_tables: tuple[Path, ...] = ()  # where they came from (provenance)
+    bin_tables: tuple[Path, ...] = ()  # where the partners' bins came from (provenance)
 
     def close(self) -> None:
         self.source.close()
@@ -424,7 +428,6 @@ def open_training_data(
         data.partners = BinPartners.from_groups(
             bin_groups, source, data.train_rows, cfg.partner_share, cfg.seed
         )
-        data.bin_groups = tuple(np.asarray(g, dtype=np.int64) for g in bin_groups)
         log.info(
             "self-training: %d bins of quality %s hold %d training contigs; %.0f %% of "
             "the positives are a view of a contig of the same bin",
